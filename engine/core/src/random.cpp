@@ -1,0 +1,96 @@
+// getrandom(2)-backed CSPRNG helpers and the xoshiro256** generator.
+#include "herald/core/random.hpp"
+
+#include <sys/random.h>
+
+#include <cerrno>
+
+namespace herald {
+
+namespace {
+constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+std::uint64_t splitmix(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+int csprng_fill(std::span<std::byte> out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::getrandom(out.data() + done, out.size() - done, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+int csprng_alnum(char* out, std::size_t n) {
+  // Rejection sampling keeps the distribution uniform over 62 symbols.
+  std::byte pool[64];
+  std::size_t used = sizeof(pool);
+  std::size_t i = 0;
+  while (i < n) {
+    if (used == sizeof(pool)) {
+      if (int rc = csprng_fill(pool); rc < 0) return rc;
+      used = 0;
+    }
+    auto v = static_cast<unsigned>(pool[used++]);
+    if (v < 248) out[i++] = kAlnum[v % 62];
+  }
+  return 0;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  // Volatile read stops the compiler from turning the loop into an early-exit memcmp.
+  volatile unsigned char result = diff;
+  return result == 0;
+}
+
+fast_rng::fast_rng(std::uint64_t seed) {
+  for (auto& s : s_) s = splitmix(seed);
+}
+
+fast_rng::fast_rng() {
+  std::uint64_t seed = 0;
+  if (csprng_fill(std::as_writable_bytes(std::span(&seed, 1))) < 0) seed = 0x6865726c64;
+  for (auto& s : s_) s = splitmix(seed);
+}
+
+std::uint64_t fast_rng::next() {
+  std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+void fast_rng::alnum(char* out, std::size_t n) {
+  std::size_t i = 0;
+  while (i < n) {
+    std::uint64_t r = next();
+    // 10 symbols per draw: 62^10 < 2^60, bias is negligible for non-secret ids.
+    for (int k = 0; k < 10 && i < n; ++k, ++i) {
+      out[i] = kAlnum[r % 62];
+      r /= 62;
+    }
+  }
+}
+
+}  // namespace herald
