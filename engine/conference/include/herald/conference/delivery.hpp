@@ -1,0 +1,95 @@
+// Delivery tracking: every recipient of every message ends delivered or failed, with a reason.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace herald::conference {
+
+enum class delivery_state : std::uint8_t { pending = 0, delivered = 1, failed = 2 };
+
+// Why a recipient failed; each maps to one stable string in the API.
+enum class failure_reason : std::uint8_t {
+  none = 0,
+  error_response,      // recipient answered a non-2xx status
+  timeout,             // no response within --transaction-timeout (408)
+  disconnected,        // connection closed before the response
+  participant_removed,
+  conference_deleted,
+  slow_consumer,       // connection exceeded --max-queue-bytes
+  not_connected,       // participant registered but no MSRP session bound
+  shutdown,            // daemon drained past --drain-timeout
+};
+std::string_view to_string(failure_reason);
+
+// Per-message, per-recipient outcomes. Each shard writes only its own recipients' slots, and each
+// slot moves pending -> final exactly once (compare-exchange), so counters never double count.
+class message_record {
+ public:
+  message_record(std::string id, std::vector<std::string> addresses, std::uint64_t created_ns);
+
+  const std::string& id() const { return id_; }
+  std::size_t recipients() const { return addresses_.size(); }
+  const std::string& address(std::size_t i) const { return addresses_[i]; }
+  std::uint64_t created_ns() const { return created_ns_; }
+
+  // Returns false if the recipient had already reached a final state (first outcome wins).
+  bool mark_delivered(std::size_t recipient);
+  bool mark_failed(std::size_t recipient, failure_reason reason, std::uint16_t status);
+
+  delivery_state state(std::size_t recipient) const {
+    std::uint8_t s = slots_[recipient].state.load(std::memory_order_acquire);
+    return s > 2 ? delivery_state::pending : static_cast<delivery_state>(s);  // 0xff: being settled
+  }
+  failure_reason reason(std::size_t recipient) const { return slots_[recipient].reason; }
+  std::uint16_t status(std::size_t recipient) const { return slots_[recipient].status; }
+
+  std::size_t delivered() const { return delivered_.load(std::memory_order_acquire); }
+  std::size_t failed() const { return failed_.load(std::memory_order_acquire); }
+  std::size_t pending() const { return recipients() - settled_.load(std::memory_order_acquire); }
+  bool complete() const { return pending() == 0; }
+  // Monotonic time the last recipient reached a final state (0 while pending).
+  std::uint64_t completed_ns() const { return completed_ns_.load(std::memory_order_acquire); }
+
+ private:
+  struct slot {
+    std::atomic<std::uint8_t> state{0};
+    failure_reason reason = failure_reason::none;
+    std::uint16_t status = 0;
+  };
+  bool settle(std::size_t recipient, delivery_state to, failure_reason reason, std::uint16_t status);
+
+  std::string id_;
+  std::vector<std::string> addresses_;
+  std::unique_ptr<slot[]> slots_;
+  std::uint64_t created_ns_;
+  std::atomic<std::size_t> delivered_{0};
+  std::atomic<std::size_t> failed_{0};
+  std::atomic<std::size_t> settled_{0};
+  std::atomic<std::uint64_t> completed_ns_{0};
+};
+
+// Message records by id, kept until --message-retention passes after creation.
+class delivery_tracker {
+ public:
+  explicit delivery_tracker(std::uint64_t retention_ns) : retention_ns_(retention_ns) {}
+
+  void add(std::shared_ptr<message_record> record);
+  std::shared_ptr<message_record> find(std::string_view id) const;
+  // Drops records older than the retention; returns how many were dropped.
+  std::size_t expire(std::uint64_t now_ns);
+  std::size_t size() const;
+
+ private:
+  std::uint64_t retention_ns_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<message_record>> records_;
+};
+
+}  // namespace herald::conference

@@ -1,0 +1,134 @@
+// The conference directory: conferences, participants, their session ids and where each is bound.
+// Control-path state behind one mutex; the data path never takes it (shards get plans, not locks).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace herald::conference {
+
+enum class directory_error : std::uint8_t {
+  ok = 0,
+  no_such_conference,
+  no_such_participant,
+  no_such_session,        // MSRP 481
+  duplicate_address,      // HTTP 409
+  too_many_conferences,
+  too_many_participants,
+  session_bound_elsewhere,  // MSRP 403
+  entropy_unavailable,
+};
+std::string_view to_string(directory_error);
+
+// Where a bound session lives: the shard that owns its connection and the session's slot there.
+struct binding {
+  int shard = -1;
+  std::uint32_t slot = 0;
+  std::uint32_t generation = 0;
+  bool bound() const { return shard >= 0; }
+};
+
+struct participant {
+  std::string id;
+  std::string address;
+  std::string display_name;
+  std::string session_id;
+  binding where;
+};
+
+struct conference_info {
+  std::string id;
+  std::string uri;
+  std::string display_name;
+  std::size_t participant_count = 0;
+};
+
+// Returned on bind: what the shard needs to serve the session without asking again.
+struct session_grant {
+  std::string conference_id;
+  std::string participant_id;
+  std::string address;
+  std::string display_name;
+};
+
+// One fan-out target: its index in the message record, its address, and where it is bound.
+struct fanout_target {
+  std::uint32_t recipient = 0;
+  binding where;
+};
+
+struct fanout_plan {
+  std::string conference_uri;
+  std::string conference_display_name;
+  std::vector<std::string> addresses;   // index = recipient number
+  std::vector<fanout_target> targets;   // same order as addresses
+  std::vector<std::string> unknown;     // requested addresses not in the conference
+};
+
+struct directory_limits {
+  std::size_t max_conferences = 10'000;
+  std::size_t max_participants_per_conference = 2'000'000;
+};
+
+class directory {
+ public:
+  explicit directory(directory_limits limits = {}) : limits_(limits) {}
+
+  directory_error create_conference(std::string uri, std::string display_name, conference_info& out);
+  directory_error get_conference(std::string_view id, conference_info& out) const;
+  // Participants [offset, offset+limit) in registration order.
+  directory_error list_participants(std::string_view id, std::size_t offset, std::size_t limit,
+                                    std::vector<participant>& out) const;
+  // Removes the conference; `unbound` receives the bindings the shards must drop.
+  directory_error delete_conference(std::string_view id, std::vector<binding>& unbound);
+
+  directory_error add_participant(std::string_view conference_id, std::string address,
+                                  std::string display_name, participant& out);
+  directory_error remove_participant(std::string_view conference_id, std::string_view participant_id,
+                                     binding& unbound);
+
+  // A shard binds a session id presented in a To-Path to one of its connections' session slots.
+  directory_error bind(std::string_view session_id, binding where, session_grant& out);
+  // Drops a binding if it is still the one given (a rebind elsewhere must not be undone).
+  void unbind(std::string_view session_id, binding where);
+
+  // Targets for a message: all participants (to empty) or the named addresses, minus `exclude`.
+  directory_error plan(std::string_view conference_id, const std::vector<std::string>& to,
+                       std::string_view exclude_participant_id, fanout_plan& out) const;
+
+  std::size_t conference_count() const;
+  std::size_t participant_count() const;
+  std::size_t bound_count() const;
+
+ private:
+  struct conference_entry {
+    conference_info info;
+    std::vector<std::string> participant_order;  // participant ids, registration order
+    std::unordered_map<std::string, participant> participants;  // by participant id
+    std::unordered_map<std::string, std::string> by_address;    // address -> participant id
+  };
+  struct session_entry {
+    std::string conference_id;
+    std::string participant_id;
+  };
+
+  participant* find_participant(const session_entry& s);
+
+  directory_limits limits_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, conference_entry> conferences_;
+  std::unordered_map<std::string, session_entry> sessions_;  // by session id
+  std::size_t participants_ = 0;
+  std::size_t bound_ = 0;
+};
+
+// Random identifiers. Session ids carry >= 80 bits (22 alnum chars ~ 131 bits) from the OS CSPRNG.
+bool make_session_id(std::string& out);
+bool make_object_id(char prefix, std::string& out);
+
+}  // namespace herald::conference

@@ -1,0 +1,89 @@
+// Delivery tracking implementation.
+#include "herald/conference/delivery.hpp"
+
+#include "herald/core/clock.hpp"
+
+namespace herald::conference {
+
+std::string_view to_string(failure_reason r) {
+  switch (r) {
+    case failure_reason::none: return "none";
+    case failure_reason::error_response: return "error_response";
+    case failure_reason::timeout: return "timeout";
+    case failure_reason::disconnected: return "disconnected";
+    case failure_reason::participant_removed: return "participant_removed";
+    case failure_reason::conference_deleted: return "conference_deleted";
+    case failure_reason::slow_consumer: return "slow_consumer";
+    case failure_reason::not_connected: return "not_connected";
+    case failure_reason::shutdown: return "shutdown";
+  }
+  return "unknown";
+}
+
+message_record::message_record(std::string id, std::vector<std::string> addresses, std::uint64_t created_ns)
+    : id_(std::move(id)),
+      addresses_(std::move(addresses)),
+      slots_(new slot[addresses_.size()]),
+      created_ns_(created_ns) {
+  if (addresses_.empty()) completed_ns_.store(created_ns, std::memory_order_release);
+}
+
+bool message_record::settle(std::size_t recipient, delivery_state to, failure_reason reason,
+                            std::uint16_t status) {
+  if (recipient >= recipients()) return false;
+  // Claim the slot with an intermediate value so reason/status are written by exactly one thread
+  // and published together with the final state.
+  constexpr std::uint8_t claiming = 0xff;
+  std::uint8_t expected = static_cast<std::uint8_t>(delivery_state::pending);
+  if (!slots_[recipient].state.compare_exchange_strong(expected, claiming, std::memory_order_acq_rel))
+    return false;
+  slots_[recipient].reason = reason;
+  slots_[recipient].status = status;
+  slots_[recipient].state.store(static_cast<std::uint8_t>(to), std::memory_order_release);
+  (to == delivery_state::delivered ? delivered_ : failed_).fetch_add(1, std::memory_order_acq_rel);
+  // One counter decides completion: two separate counters could both miss the last settle.
+  if (settled_.fetch_add(1, std::memory_order_acq_rel) + 1 == recipients())
+    completed_ns_.store(monotonic_ns(), std::memory_order_release);
+  return true;
+}
+
+bool message_record::mark_delivered(std::size_t recipient) {
+  return settle(recipient, delivery_state::delivered, failure_reason::none, 200);
+}
+
+bool message_record::mark_failed(std::size_t recipient, failure_reason reason, std::uint16_t status) {
+  return settle(recipient, delivery_state::failed, reason, status);
+}
+
+void delivery_tracker::add(std::shared_ptr<message_record> record) {
+  std::lock_guard lock(mutex_);
+  std::string key = record->id();
+  records_.emplace(std::move(key), std::move(record));
+}
+
+std::shared_ptr<message_record> delivery_tracker::find(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(std::string(id));
+  return it == records_.end() ? nullptr : it->second;
+}
+
+std::size_t delivery_tracker::expire(std::uint64_t now_ns) {
+  std::lock_guard lock(mutex_);
+  std::size_t dropped = 0;
+  for (auto it = records_.begin(); it != records_.end();) {
+    if (now_ns >= it->second->created_ns() && now_ns - it->second->created_ns() >= retention_ns_) {
+      it = records_.erase(it);
+      ++dropped;
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+std::size_t delivery_tracker::size() const {
+  std::lock_guard lock(mutex_);
+  return records_.size();
+}
+
+}  // namespace herald::conference
