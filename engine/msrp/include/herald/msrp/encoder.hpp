@@ -94,15 +94,15 @@ bool make_safe_transaction_id(fast_rng& rng, const body_guard& guard, char* out,
 struct request_header {
   std::string_view method = "SEND";  // 1*UPALPHA: "SEND", "REPORT", or an extension method
   std::string_view transaction_id;
-  std::string_view to_path;    // space-separated MSRP URIs, written verbatim
-  std::string_view from_path;  // space-separated MSRP URIs, written verbatim
+  std::string_view to_path;     // space-separated MSRP URIs, written verbatim
+  std::string_view from_path;   // space-separated MSRP URIs, written verbatim
   std::string_view message_id;  // empty = omitted
   std::optional<msrp::byte_range> byte_range;
   report_mode success_report = report_mode::unset;  // omitted when unset
   report_mode failure_report = report_mode::unset;  // omitted when unset
-  std::optional<status_field> status;  // REPORT's "Status: 000 200 OK"
-  std::span<const header_field> extra_headers;  // written after the known ones, before Content-Type
-  std::string_view content_type;  // empty = bodiless request (no blank line is written)
+  std::optional<status_field> status;               // REPORT's "Status: 000 200 OK"
+  std::span<const header_field> extra_headers;      // written after the known ones, before Content-Type
+  std::string_view content_type;                    // empty = bodiless request (no blank line is written)
 };
 
 // Exact number of bytes encode_request_header would write for h (no validation).
