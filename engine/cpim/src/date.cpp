@@ -1,11 +1,13 @@
-// RFC 1123 and RFC 3339 date formatting/parsing over the proleptic Gregorian calendar, without libc time zones.
+// RFC 1123 and RFC 3339 date formatting/parsing over the proleptic Gregorian calendar, without libc time
+// zones.
 #include "herald/cpim/date.hpp"
 
 namespace herald::cpim {
 
 namespace {
 
-constexpr char kDayNames[7][4] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};  // 1970-01-01 was a Thursday
+constexpr char kDayNames[7][4] = {"Thu", "Fri", "Sat", "Sun",
+                                  "Mon", "Tue", "Wed"};  // 1970-01-01 was a Thursday
 constexpr char kMonthNames[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 constexpr std::int64_t kMinEpoch = -62167219200;  // 0000-01-01T00:00:00Z
@@ -28,9 +30,13 @@ civil civil_from_days(std::int64_t z) {
   return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2), m, d};
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
-bool leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned days_in_month(std::int64_t y, unsigned m) {
   constexpr unsigned kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -59,9 +65,12 @@ bool digits(std::string_view s, std::size_t at, std::size_t n, unsigned& out) {
   return true;
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
+}
 bool ieq3(std::string_view a, const char* b) {
-  return a.size() == 3 && lower(a[0]) == lower(b[0]) && lower(a[1]) == lower(b[1]) && lower(a[2]) == lower(b[2]);
+  return a.size() == 3 && lower(a[0]) == lower(b[0]) && lower(a[1]) == lower(b[1]) &&
+         lower(a[2]) == lower(b[2]);
 }
 
 void split_time(std::int64_t epoch, civil& c, unsigned& hh, unsigned& mm, unsigned& ss, unsigned& wday) {
@@ -74,18 +83,32 @@ void split_time(std::int64_t epoch, civil& c, unsigned& hh, unsigned& mm, unsign
   wday = static_cast<unsigned>(((days % 7) + 7) % 7);
 }
 
-std::int64_t clamp_epoch(std::int64_t s) { return s < kMinEpoch ? kMinEpoch : (s > kMaxEpoch ? kMaxEpoch : s); }
+// A zone offset can push year 0000 or 9999 outside what format_* can write back; refuse those.
+result<std::int64_t, date_error> checked(std::int64_t t) {
+  if (t < kMinEpoch || t > kMaxEpoch) return date_error::out_of_range;
+  return t;
+}
+
+std::int64_t clamp_epoch(std::int64_t s) {
+  return s < kMinEpoch ? kMinEpoch : (s > kMaxEpoch ? kMaxEpoch : s);
+}
 
 }  // namespace
 
 std::string_view to_string(date_error e) {
   switch (e) {
-    case date_error::ok: return "ok";
-    case date_error::bad_syntax: return "bad_syntax";
-    case date_error::bad_day_name: return "bad_day_name";
-    case date_error::bad_month: return "bad_month";
-    case date_error::out_of_range: return "out_of_range";
-    case date_error::bad_zone: return "bad_zone";
+    case date_error::ok:
+      return "ok";
+    case date_error::bad_syntax:
+      return "bad_syntax";
+    case date_error::bad_day_name:
+      return "bad_day_name";
+    case date_error::bad_month:
+      return "bad_month";
+    case date_error::out_of_range:
+      return "out_of_range";
+    case date_error::bad_zone:
+      return "bad_zone";
   }
   return "unknown";
 }
@@ -184,7 +207,8 @@ result<std::int64_t, date_error> parse_rfc1123(std::string_view s) {
   } else {
     return date_error::bad_zone;
   }
-  return days_from_civil(y, m, d) * 86400 + std::int64_t(hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss)) - offset;
+  return checked(days_from_civil(y, m, d) * 86400 + std::int64_t(hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss)) -
+                 offset);
 }
 
 result<std::int64_t, date_error> parse_rfc3339(std::string_view s) {
@@ -219,7 +243,8 @@ result<std::int64_t, date_error> parse_rfc3339(std::string_view s) {
     return date_error::bad_zone;
   }
   if (i != s.size()) return date_error::bad_syntax;
-  return days_from_civil(y, m, d) * 86400 + std::int64_t(hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss)) - offset;
+  return checked(days_from_civil(y, m, d) * 86400 + std::int64_t(hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss)) -
+                 offset);
 }
 
 }  // namespace herald::cpim

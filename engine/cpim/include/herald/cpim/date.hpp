@@ -20,8 +20,8 @@ enum class date_error : std::uint8_t {
 
 std::string_view to_string(date_error e);
 
-constexpr std::size_t rfc1123_length = 29;    // "Thu, 01 Jan 2027 00:00:00 GMT"
-constexpr std::size_t rfc3339_length = 20;    // "2027-01-01T00:00:00Z"
+constexpr std::size_t rfc1123_length = 29;     // "Thu, 01 Jan 2027 00:00:00 GMT"
+constexpr std::size_t rfc3339_length = 20;     // "2027-01-01T00:00:00Z"
 constexpr std::size_t rfc3339_ns_length = 30;  // "2027-01-01T00:00:00.000000000Z"
 
 // Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm, exact for all int years).

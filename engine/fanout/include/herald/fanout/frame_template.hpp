@@ -1,0 +1,161 @@
+// Per-recipient MSRP SEND frames over one shared Message/CPIM body: build once per message, stamp per
+// recipient.
+//
+// A conference message goes to 10^5..10^6 sessions and only a few bytes differ per recipient (RFC 4975
+// To-Path/From-Path, transaction id, Message-ID, Byte-Range; RFC 3862 CPIM To). frame_template
+// precomputes everything else once; stamp() then writes the per-recipient header bytes into caller memory
+// (a per-shard arena span) and returns three iovec-ready spans: [header][shared body slice][end-line].
+#pragma once
+
+#include <sys/uio.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "herald/core/random.hpp"
+#include "herald/core/result.hpp"
+#include "herald/core/shared_buffer.hpp"
+#include "herald/cpim/message.hpp"
+#include "herald/msrp/encoder.hpp"
+#include "herald/msrp/types.hpp"
+
+namespace herald::fanout {
+
+enum class fanout_error : std::uint8_t {
+  ok = 0,
+  buffer_too_small,        // out span smaller than max_stamp_bytes(recipient)
+  bad_address,             // CPIM From/To URI or display name fails cpim::validate_* (header injection)
+  bad_cpim_headers,        // extra CPIM / inner header lines do not parse back as RFC 3862
+  bad_path,                // To-Path / From-Path empty or containing CTLs
+  bad_message_id,          // not an RFC 4975 §9 ident
+  bad_transaction_id,      // caller-supplied tid not an RFC 4975 §9 ident
+  unsafe_transaction_id,   // caller-supplied tid whose end-line occurs in the body (RFC 4975 §7.1)
+  no_safe_transaction_id,  // the rng kept drawing tids found in the body (practically unreachable)
+  bad_chunk_size,          // max_chunk_bytes == 0
+  body_outside_storage,    // spec.body does not point into spec.body_storage
+  finished,                // stamp() called after the last chunk
+};
+
+std::string_view to_string(fanout_error e);
+
+// Everything common to all recipients of one message.
+struct template_spec {
+  // CPIM From: the conference (server-originated) or the sender's authenticated address (participant).
+  std::string_view from_uri;
+  std::string_view from_name;            // decoded display name, may be empty
+  std::optional<std::int64_t> datetime;  // epoch seconds; written as CPIM DateTime after To when set
+  // Further CPIM header lines (each ending CRLF, e.g. from cpim::writer): NS, imdn.*, Subject... Written
+  // after From/To/DateTime, in order.
+  std::string_view extra_cpim_headers;
+  // Encapsulated MIME header lines (each ending CRLF) without the blank line: Content-Type etc., or the
+  // message/external-body Content-Type built by cpim::build_external_body.
+  std::string_view inner_headers;
+  // The encapsulated body, shared by every frame. When body_storage is set, body must lie inside it and
+  // nothing is copied; otherwise body is copied once into a new shared_buffer.
+  shared_buffer body_storage;
+  std::string_view body;
+  msrp::report_mode success_report = msrp::report_mode::unset;
+  msrp::report_mode failure_report = msrp::report_mode::unset;
+  std::size_t max_chunk_bytes = 2048;  // MSRP data per chunk (RFC 4975 §5.1 chunking)
+  std::size_t transaction_id_chars = msrp::default_transaction_id_chars;
+};
+
+// What differs per recipient. Callers validate it once, when the session joins (validate_recipient);
+// stamp() trusts it so the hot path does not rescan addresses for every message.
+struct recipient {
+  std::string_view to_path;     // the recipient's MSRP path (RFC 4975 §9 To-Path value)
+  std::string_view from_path;   // the server's session URI towards this recipient
+  std::string_view to_uri;      // CPIM To URI
+  std::string_view to_name;     // CPIM To display name (decoded), may be empty
+  std::string_view message_id;  // RFC 4975 Message-ID; empty = the first chunk's transaction id
+  std::string_view
+      transaction_id;  // tid of the chunk being stamped (set it per call); empty = drawn from rng
+};
+
+fanout_error validate_recipient(const recipient& r);
+
+// n (4..32) characters of [A-Za-z0-9], 6 bits of one rng draw each (10 per draw): the per-recipient
+// id source. Two symbols are twice as likely as the rest (5.95 bits/char), harmless for ids that must be
+// unique, not secret. Public so tests can predict a seeded rng's ids.
+void make_transaction_id(fast_rng& rng, char* out, std::size_t n);
+
+// Per-recipient stamping state across chunks of one message.
+struct chunk_cursor {
+  std::uint64_t offset = 0;  // MSRP body bytes already stamped
+  bool done = false;
+  std::uint8_t message_id_len = 0;
+  char message_id[msrp::max_transaction_id_chars];
+  std::string_view transaction_id() const { return {tid_storage, tid_len}; }  // of the last stamped frame
+  char tid_storage[msrp::max_transaction_id_chars];
+  std::uint8_t tid_len = 0;
+};
+
+// One MSRP chunk as three spans; header and end_line live in the caller's out buffer.
+struct stamped_frame {
+  std::string_view header;    // MSRP start line .. blank line (+ CPIM headers in the first chunk)
+  std::string_view body;      // slice of the shared body (may be empty)
+  std::string_view end_line;  // "\r\n-------<tid>$\r\n" or '+' for a non-final chunk
+  bool last = true;
+  std::size_t size() const { return header.size() + body.size() + end_line.size(); }
+  std::array<iovec, 3> iovecs() const {
+    auto io = [](std::string_view s) { return iovec{const_cast<char*>(s.data()), s.size()}; };
+    return {io(header), io(body), io(end_line)};
+  }
+};
+
+class frame_template {
+ public:
+  // Server-originated message: CPIM From = conference (spec.from_*), To stamped per recipient.
+  static result<frame_template, fanout_error> make(template_spec spec);
+
+  // Participant message: From replaced by the authenticated sender, every To dropped (stamped per
+  // recipient), every other CPIM header line and the inner headers passed through byte-for-byte in order.
+  // spec.from_*, datetime, extra_cpim_headers and inner_headers are ignored; spec.body/body_storage give
+  // the bytes of parsed.body (pass the received buffer to avoid a copy).
+  static result<frame_template, fanout_error> from_participant(const cpim::message& parsed,
+                                                               std::string_view sender_uri,
+                                                               std::string_view sender_name,
+                                                               template_spec spec);
+
+  frame_template() = default;
+  frame_template(frame_template&&) = default;
+  frame_template& operator=(frame_template&&) = default;
+
+  // Bytes stamp() may write into out for any chunk of this recipient.
+  std::size_t max_stamp_bytes(const recipient& r) const;
+
+  // Stamps the next chunk for r into out. Call with a fresh cursor per recipient, repeatedly, until the
+  // returned frame has last == true. No heap allocation.
+  result<stamped_frame, fanout_error> stamp(const recipient& r, std::span<char> out, chunk_cursor& cursor,
+                                            fast_rng& rng) const;
+
+  // Total MSRP body bytes (CPIM headers + body) for r: the Byte-Range total.
+  std::uint64_t msrp_body_bytes(const recipient& r) const;
+  std::string_view body() const { return body_; }
+  std::string_view cpim_prefix() const { return cpim_prefix_; }  // "From: ...\r\nTo: "
+  std::string_view cpim_suffix() const { return cpim_suffix_; }  // "\r\n...\r\n<inner>\r\n"
+
+ private:
+  static result<frame_template, fanout_error> finish(frame_template t, template_spec& spec);
+
+  std::unique_ptr<char[]> storage_;  // prefix, suffix and the merged runs below; stable under moves
+  std::string_view cpim_prefix_;
+  std::string_view cpim_suffix_;
+  // Constant runs merged so stamp() issues few copies: "\r\n" reports "Byte-Range: " after the Message-ID,
+  // and "\r\nContent-Type: message/cpim\r\n\r\n" + cpim_prefix_ after the Byte-Range value.
+  std::string_view after_message_id_;
+  std::string_view after_byte_range_;
+  shared_buffer body_storage_;
+  std::string_view body_;
+  std::unique_ptr<msrp::body_guard> body_guard_;    // views into body_storage_
+  std::unique_ptr<msrp::body_guard> header_guard_;  // views into storage_ (pass-through CPIM lines)
+  std::size_t max_chunk_ = 2048;
+  std::size_t tid_chars_ = msrp::default_transaction_id_chars;
+};
+
+}  // namespace herald::fanout

@@ -1,0 +1,347 @@
+// frame_template tests: stamped frames parse back as MSRP SEND + Message/CPIM with the right per-recipient
+// bytes.
+#include "herald/fanout/frame_template.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fanout_helpers.hpp"
+#include "herald/cpim/encoder.hpp"
+#include "herald/cpim/external_body.hpp"
+#include "herald/cpim/parser.hpp"
+#include "herald/msrp/encoder.hpp"
+
+namespace herald::fanout {
+namespace {
+
+using test::stamp_all;
+
+// A binary body with NULs and a "-------" line holding a candidate tid.
+std::string binary_body(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string b(n, '\0');
+  for (auto& c : b) c = char(rng());
+  std::string trap = "\r\n-------Abcd1234$\r\n";
+  if (n > trap.size() + 10) b.replace(n / 2, trap.size(), trap);
+  return b;
+}
+
+template_spec conference_spec(std::string_view body) {
+  template_spec s;
+  s.from_uri = "sip:conf-42@example.com";
+  s.from_name = "Team \"Alpha\"";
+  s.datetime = 976743600;
+  s.inner_headers = "Content-Type: application/octet-stream\r\n";
+  s.body = body;
+  s.success_report = msrp::report_mode::no;
+  s.failure_report = msrp::report_mode::yes;
+  return s;
+}
+
+recipient make_recipient(int i) {
+  static std::deque<std::string> keep;  // deque: recipients view these strings, which must not move
+  keep.push_back("msrp://10.0.0." + std::to_string(i % 250) + ":7000/s" + std::to_string(i) + ";tcp");
+  std::string_view to_path = keep.back();
+  keep.push_back("sip:user" + std::to_string(i) + "@example.com");
+  std::string_view to_uri = keep.back();
+  keep.push_back(i % 3 ? "User \\" + std::to_string(i) + " \"q\"" : "");
+  std::string_view name = keep.back();
+  return recipient{to_path, "msrp://herald.example.com:2855/srv;tcp", to_uri, name, {}, {}};
+}
+
+TEST(FrameTemplate, SingleChunkParsesBackWithRecipientFields) {
+  std::string body = binary_body(300, 1);
+  auto t = frame_template::make(conference_spec(body));
+  ASSERT_TRUE(t.ok()) << to_string(t.error());
+  fast_rng rng(5);
+  for (int i = 0; i < 50; ++i) {
+    recipient r = make_recipient(i);
+    ASSERT_EQ(validate_recipient(r), fanout_error::ok);
+    auto frames = stamp_all(*t, r, rng);
+    ASSERT_EQ(frames.size(), 1u);
+    const msrp::message& m = frames[0].msg;
+    EXPECT_EQ(m.to_path, r.to_path);
+    EXPECT_EQ(m.from_path, r.from_path);
+    EXPECT_EQ(m.content_type, "message/cpim");
+    EXPECT_EQ(m.flag, msrp::continuation::complete);
+    EXPECT_EQ(m.success_report, msrp::report_mode::no);
+    EXPECT_EQ(m.failure_report, msrp::report_mode::yes);
+    ASSERT_TRUE(m.byte_range.has_value());
+    EXPECT_EQ(m.byte_range->start, 1u);
+    EXPECT_EQ(m.byte_range->end, m.body.size());
+    EXPECT_EQ(m.byte_range->total, m.body.size());
+    EXPECT_EQ(m.byte_range->total, t->msrp_body_bytes(r));
+
+    cpim::message cm;
+    ASSERT_EQ(cpim::parse_final(m.body, cm), cpim::parse_error::ok);
+    EXPECT_EQ(cm.from()->uri, "sip:conf-42@example.com");
+    char name[64];
+    EXPECT_EQ(std::string_view(name, cpim::unescape(cm.from()->display_name, name)), "Team \"Alpha\"");
+    ASSERT_EQ(cm.count(cpim::header_kind::to), 1u);
+    EXPECT_EQ(cm.find(cpim::header_kind::to)->addr.uri, r.to_uri);
+    EXPECT_EQ(std::string_view(name, cpim::unescape(cm.find(cpim::header_kind::to)->addr.display_name, name)),
+              r.to_name);
+    EXPECT_EQ(cm.datetime, 976743600);
+    EXPECT_EQ(cm.content_type, "application/octet-stream");
+    EXPECT_EQ(cm.body, body);
+  }
+}
+
+TEST(FrameTemplate, HeaderMatchesMsrpEncoderByteForByte) {
+  auto t = frame_template::make(conference_spec("hello"));
+  ASSERT_TRUE(t.ok());
+  recipient r = make_recipient(7);
+  r.message_id = "msg-0001";
+  r.transaction_id = "tid00001";
+  chunk_cursor c;
+  fast_rng rng(1);
+  std::vector<char> buf(t->max_stamp_bytes(r));
+  auto f = t->stamp(r, buf, c, rng);
+  ASSERT_TRUE(f.ok());
+  std::uint64_t total = t->msrp_body_bytes(r);
+  msrp::request_header h;
+  h.transaction_id = "tid00001";
+  h.to_path = r.to_path;
+  h.from_path = r.from_path;
+  h.message_id = "msg-0001";
+  h.byte_range = msrp::byte_range{1, total, false, total, false};
+  h.success_report = msrp::report_mode::no;
+  h.failure_report = msrp::report_mode::yes;
+  h.content_type = "message/cpim";
+  std::vector<char> ref(msrp::request_header_size(h));
+  auto n = msrp::encode_request_header(ref, h);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(f->header.substr(0, *n), std::string_view(ref.data(), *n));
+  char end[msrp::max_end_line_chars];
+  std::size_t e = msrp::encode_end_line(end, "tid00001", msrp::continuation::complete);
+  EXPECT_EQ(f->end_line, std::string_view(end, e));
+}
+
+TEST(FrameTemplate, BodyIsSharedNotCopied) {
+  std::string body = binary_body(500, 2);
+  auto t = frame_template::make(conference_spec(body));
+  ASSERT_TRUE(t.ok());
+  recipient r = make_recipient(1);
+  chunk_cursor c;
+  fast_rng rng(1);
+  std::vector<char> buf(t->max_stamp_bytes(r));
+  auto f = t->stamp(r, buf, c, rng);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->body.data(), t->body().data());
+  EXPECT_EQ(f->body, body);
+}
+
+TEST(FrameTemplate, ZeroCopyWhenBodyStorageGiven) {
+  shared_buffer storage = shared_buffer::copy_of("xxBODYyy");
+  template_spec s = conference_spec("");
+  s.body_storage = storage;
+  s.body = storage.view().substr(2, 4);
+  auto t = frame_template::make(std::move(s));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->body().data(), storage.data() + 2);
+  EXPECT_EQ(storage.use_count(), 2u);
+}
+
+TEST(FrameTemplate, BodyOutsideStorageIsRejected) {
+  shared_buffer storage = shared_buffer::copy_of("abc");
+  template_spec s = conference_spec("elsewhere");
+  s.body_storage = storage;
+  EXPECT_EQ(frame_template::make(std::move(s)).error(), fanout_error::body_outside_storage);
+}
+
+class Chunking : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(Chunking, ChunksReassembleToTheSingleFrameBody) {
+  std::size_t body_len = GetParam();
+  std::string body = binary_body(body_len, unsigned(body_len));
+  template_spec single = conference_spec(body);
+  single.max_chunk_bytes = 1 << 30;
+  auto whole = frame_template::make(single);
+  template_spec chunked = conference_spec(body);
+  chunked.max_chunk_bytes = 2048;
+  auto t = frame_template::make(chunked);
+  ASSERT_TRUE(whole.ok() && t.ok());
+  recipient r = make_recipient(3);
+  r.message_id = "fixedmsgid";
+  fast_rng rng(9);
+  auto one = stamp_all(*whole, r, rng);
+  auto parts = stamp_all(*t, r, rng);
+  ASSERT_EQ(one.size(), 1u);
+  std::uint64_t total = t->msrp_body_bytes(r);
+  EXPECT_EQ(parts.size(), std::max<std::size_t>(1, (total + 2047) / 2048));
+  EXPECT_EQ(test::reassemble(parts), one[0].msg.body);
+  std::uint64_t next = 1;
+  std::vector<std::string_view> tids;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const msrp::message& m = parts[k].msg;
+    EXPECT_EQ(m.message_id, "fixedmsgid");
+    ASSERT_TRUE(m.byte_range.has_value());
+    EXPECT_EQ(m.byte_range->start, next);
+    EXPECT_EQ(m.byte_range->end, next + m.body.size() - 1);
+    EXPECT_EQ(m.byte_range->total, total);
+    EXPECT_LE(m.body.size(), 2048u);
+    EXPECT_EQ(m.flag, k + 1 == parts.size() ? msrp::continuation::complete : msrp::continuation::more);
+    for (auto tid : tids) EXPECT_NE(tid, m.transaction_id);
+    tids.push_back(m.transaction_id);
+    next += m.body.size();
+  }
+  EXPECT_EQ(next - 1, total);
+}
+
+INSTANTIATE_TEST_SUITE_P(BodySizes, Chunking, ::testing::Values(0, 1, 1700, 1900, 2048, 4096, 10000, 65537));
+
+TEST(FrameTemplate, StampAfterLastChunkReportsFinished) {
+  auto t = frame_template::make(conference_spec("x"));
+  ASSERT_TRUE(t.ok());
+  recipient r = make_recipient(2);
+  chunk_cursor c;
+  fast_rng rng(1);
+  std::vector<char> buf(t->max_stamp_bytes(r));
+  ASSERT_TRUE(t->stamp(r, buf, c, rng).ok());
+  EXPECT_EQ(t->stamp(r, buf, c, rng).error(), fanout_error::finished);
+}
+
+TEST(FrameTemplate, SmallBufferIsRefused) {
+  auto t = frame_template::make(conference_spec("x"));
+  ASSERT_TRUE(t.ok());
+  recipient r = make_recipient(2);
+  chunk_cursor c;
+  fast_rng rng(1);
+  std::vector<char> buf(t->max_stamp_bytes(r) - 1);
+  EXPECT_EQ(t->stamp(r, buf, c, rng).error(), fanout_error::buffer_too_small);
+}
+
+TEST(FrameTemplate, GeneratedTidAvoidsCollidingBody) {
+  // Predict the first tid a seeded rng would draw, put its end-line in the body, and check stamp skips it.
+  fast_rng probe(77);
+  char predicted[msrp::default_transaction_id_chars];
+  make_transaction_id(probe, predicted, sizeof(predicted));
+  std::string_view bad(predicted, sizeof(predicted));
+  std::string body = "before\r\n-------" + std::string(bad) + "$\r\nafter";
+  auto t = frame_template::make(conference_spec(body));
+  ASSERT_TRUE(t.ok());
+  fast_rng rng(77);
+  recipient r = make_recipient(4);
+  auto frames = stamp_all(*t, r, rng);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_NE(frames[0].msg.transaction_id, bad);
+  cpim::message cm;
+  ASSERT_EQ(cpim::parse_final(frames[0].msg.body, cm), cpim::parse_error::ok);
+  EXPECT_EQ(cm.body, body);
+}
+
+TEST(FrameTemplate, CallerTidIsUsedForEveryChunk) {
+  std::string body(5000, 'b');
+  auto t = frame_template::make(conference_spec(body));
+  ASSERT_TRUE(t.ok());
+  recipient r = make_recipient(5);
+  chunk_cursor c;
+  fast_rng rng(1);
+  std::vector<char> buf(t->max_stamp_bytes(r));
+  const char* tids[] = {"chunk0001", "chunk0002", "chunk0003"};
+  std::string wire;
+  for (int k = 0; k < 3; ++k) {
+    r.transaction_id = tids[k];
+    auto f = t->stamp(r, buf, c, rng);
+    ASSERT_TRUE(f.ok()) << to_string(f.error());
+    msrp::message m;
+    std::string one = std::string(f->header) + std::string(f->body) + std::string(f->end_line);
+    ASSERT_EQ(msrp::parse(one, m).status, msrp::parse_status::complete);
+    EXPECT_EQ(m.transaction_id, tids[k]);
+    EXPECT_EQ(m.message_id, "chunk0001");  // defaults to the first chunk's tid, kept across chunks
+    EXPECT_EQ(f->last, k == 2);
+  }
+}
+
+TEST(FrameTemplate, CallerTidCollidingWithBodyIsRejected) {
+  auto t = frame_template::make(conference_spec("x\r\n-------tidX1234$\r\n"));
+  ASSERT_TRUE(t.ok());
+  recipient r = make_recipient(4);
+  r.transaction_id = "tidX1234";
+  chunk_cursor c;
+  fast_rng rng(1);
+  std::vector<char> buf(t->max_stamp_bytes(r));
+  EXPECT_EQ(t->stamp(r, buf, c, rng).error(), fanout_error::unsafe_transaction_id);
+}
+
+TEST(FrameTemplate, InjectedInnerHeaderIsRejectedAtBuild) {
+  template_spec s = conference_spec("x");
+  s.inner_headers = "Content-Type: text/plain\r\n\r\nFrom: <sip:evil>\r\n";
+  EXPECT_EQ(frame_template::make(s).error(), fanout_error::bad_cpim_headers);
+}
+
+TEST(FrameTemplate, ExtraHeadersCannotAddAToLine) {
+  template_spec s = conference_spec("x");
+  s.extra_cpim_headers = "To: <sip:someone@else>\r\n";
+  EXPECT_EQ(frame_template::make(s).error(), fanout_error::bad_cpim_headers);
+}
+
+TEST(FrameTemplate, ConferenceUriWithCrlfIsRejected) {
+  template_spec s = conference_spec("x");
+  s.from_uri = "sip:a@b>\r\nTo: <sip:x";
+  EXPECT_EQ(frame_template::make(s).error(), fanout_error::bad_address);
+}
+
+TEST(FrameTemplate, RecipientValidatorRejectsInjection) {
+  recipient r = make_recipient(1);
+  r.to_path = "msrp://a/b;tcp\r\nX: y";
+  EXPECT_EQ(validate_recipient(r), fanout_error::bad_path);
+  r = make_recipient(1);
+  r.to_uri = "sip:a>b";
+  EXPECT_EQ(validate_recipient(r), fanout_error::bad_address);
+  r = make_recipient(1);
+  r.to_name = "a\nb";
+  EXPECT_EQ(validate_recipient(r), fanout_error::bad_address);
+  r = make_recipient(1);
+  r.message_id = "-bad";
+  EXPECT_EQ(validate_recipient(r), fanout_error::bad_message_id);
+}
+
+TEST(FrameTemplate, ExternalBodyMessageCarriesPhantomAsBody) {
+  cpim::external_body spec;
+  spec.url = "https://media.example.com/v.mp4";
+  spec.content_type = "video/mp4";
+  spec.content_id = "v@example.com";
+  spec.size = 1234567;
+  spec.has_size = true;
+  std::vector<char> eb(cpim::external_body_bytes(spec));
+  auto parts = cpim::build_external_body(spec, eb);
+  ASSERT_TRUE(parts.ok());
+  std::string inner = "Content-Type: " + std::string(parts->content_type_value) + "\r\n";
+  template_spec s = conference_spec(parts->phantom);
+  s.inner_headers = inner;
+  auto t = frame_template::make(s);
+  ASSERT_TRUE(t.ok()) << to_string(t.error());
+  fast_rng rng(3);
+  auto frames = stamp_all(*t, make_recipient(9), rng);
+  ASSERT_EQ(frames.size(), 1u);
+  cpim::message cm;
+  ASSERT_EQ(cpim::parse_final(frames[0].msg.body, cm), cpim::parse_error::ok);
+  auto back = cpim::parse_external_body(cm.content_type, cm.body);
+  ASSERT_TRUE(back.ok()) << cpim::to_string(back.error());
+  EXPECT_EQ(back->url, spec.url);
+  EXPECT_EQ(back->size, 1234567u);
+  EXPECT_EQ(back->content_id, "v@example.com");
+}
+
+TEST(FrameTemplate, IovecsCoverTheThreeSpans) {
+  auto t = frame_template::make(conference_spec("abc"));
+  ASSERT_TRUE(t.ok());
+  recipient r = make_recipient(1);
+  chunk_cursor c;
+  fast_rng rng(1);
+  std::vector<char> buf(t->max_stamp_bytes(r));
+  auto f = t->stamp(r, buf, c, rng);
+  ASSERT_TRUE(f.ok());
+  auto io = f->iovecs();
+  EXPECT_EQ(io[0].iov_base, f->header.data());
+  EXPECT_EQ(io[1].iov_len, 3u);
+  EXPECT_EQ(io[0].iov_len + io[1].iov_len + io[2].iov_len, f->size());
+}
+
+}  // namespace
+}  // namespace herald::fanout

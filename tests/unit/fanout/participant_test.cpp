@@ -1,0 +1,85 @@
+// Participant pass-through: From replaced by the authenticated sender, To stamped, everything else untouched.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "fanout_helpers.hpp"
+#include "herald/cpim/parser.hpp"
+#include "herald/fanout/frame_template.hpp"
+
+namespace herald::fanout {
+namespace {
+
+constexpr std::string_view kFromParticipant =
+    "From: \"Spoofed Admin\" <sip:admin@example.com>\r\n"
+    "To: <sip:conf-7@example.com>\r\n"
+    "NS: imdn <urn:ietf:params:imdn>\r\n"
+    "imdn.Message-ID: 34jk324j\r\n"
+    "DateTime: 2006-04-04T12:16:49-05:00\r\n"
+    "Subject:;lang=fr bonjour\r\n"
+    "cc: <sip:carol@example.com>\r\n"
+    "To: <sip:also-dropped@example.com>\r\n"
+    "imdn.Disposition-Notification: positive-delivery, display\r\n"
+    "\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-ID: <x1@example.com>\r\n"
+    "\r\n"
+    "Hi all -------abc\r\n";
+
+TEST(ParticipantTemplate, FromReplacedToStampedRestByteForByte) {
+  shared_buffer received = shared_buffer::copy_of(kFromParticipant);
+  cpim::message parsed;
+  ASSERT_EQ(cpim::parse_final(received.view(), parsed), cpim::parse_error::ok);
+  template_spec spec;
+  spec.body_storage = received;
+  auto t = frame_template::from_participant(parsed, "sip:bob@example.com", "Bob", std::move(spec));
+  ASSERT_TRUE(t.ok()) << to_string(t.error());
+  EXPECT_EQ(t->body().data(), parsed.body.data());  // no copy of the body
+
+  recipient r{"msrp://10.0.0.1:7000/abc;tcp", "msrp://herald:2855/x;tcp", "sip:dave@example.com", "", {}, {}};
+  fast_rng rng(2);
+  auto frames = test::stamp_all(*t, r, rng);
+  ASSERT_EQ(frames.size(), 1u);
+  std::string_view cpim_bytes = frames[0].msg.body;
+  EXPECT_EQ(cpim_bytes,
+            "From: \"Bob\" <sip:bob@example.com>\r\n"
+            "To: <sip:dave@example.com>\r\n"
+            "NS: imdn <urn:ietf:params:imdn>\r\n"
+            "imdn.Message-ID: 34jk324j\r\n"
+            "DateTime: 2006-04-04T12:16:49-05:00\r\n"
+            "Subject:;lang=fr bonjour\r\n"
+            "cc: <sip:carol@example.com>\r\n"
+            "imdn.Disposition-Notification: positive-delivery, display\r\n"
+            "\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-ID: <x1@example.com>\r\n"
+            "\r\n"
+            "Hi all -------abc\r\n");
+}
+
+TEST(ParticipantTemplate, OnlyOneToPerRecipient) {
+  cpim::message parsed;
+  ASSERT_EQ(cpim::parse_final(kFromParticipant, parsed), cpim::parse_error::ok);
+  auto t = frame_template::from_participant(parsed, "sip:bob@example.com", "", template_spec{});
+  ASSERT_TRUE(t.ok());
+  recipient r{"msrp://a:1/b;tcp", "msrp://c:2/d;tcp", "sip:e@example.com", "Eve", {}, {}};
+  fast_rng rng(2);
+  auto frames = test::stamp_all(*t, r, rng);
+  ASSERT_EQ(frames.size(), 1u);
+  cpim::message back;
+  ASSERT_EQ(cpim::parse_final(frames[0].msg.body, back), cpim::parse_error::ok);
+  EXPECT_EQ(back.count(cpim::header_kind::to), 1u);
+  EXPECT_EQ(back.find(cpim::header_kind::to)->addr.uri, "sip:e@example.com");
+  EXPECT_EQ(back.from()->uri, "sip:bob@example.com");
+  EXPECT_EQ(back.body, parsed.body);
+}
+
+TEST(ParticipantTemplate, SenderAddressWithInjectionIsRejected) {
+  cpim::message parsed;
+  ASSERT_EQ(cpim::parse_final(kFromParticipant, parsed), cpim::parse_error::ok);
+  EXPECT_EQ(frame_template::from_participant(parsed, "sip:bob@x\r\nTo: <sip:y>", "", template_spec{}).error(),
+            fanout_error::bad_address);
+}
+
+}  // namespace
+}  // namespace herald::fanout
