@@ -1,0 +1,157 @@
+// A shard: one thread's io_uring loop owning its listeners, connections, header pool, timers and mailbox.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "herald/core/result.hpp"
+#include "herald/net/buffer_ring.hpp"
+#include "herald/net/ring.hpp"
+#include "herald/reactor/header_fifo.hpp"
+#include "herald/reactor/mailbox.hpp"
+#include "herald/reactor/task.hpp"
+#include "herald/reactor/timers.hpp"
+#include "herald/reactor/types.hpp"
+
+namespace herald::reactor {
+
+struct shard_config {
+  std::uint16_t id = 0;
+  net::ring_options ring{};
+  std::uint32_t recv_buffer_count = 1024;  // power of two; provided-buffer ring size
+  std::uint32_t recv_buffer_bytes = 16 * 1024;
+  std::size_t max_queue_bytes = 8u << 20;  // per connection; beyond it the peer is a slow consumer
+  std::size_t max_input_bytes = 4u << 20;  // unconsumed inbound bytes kept per connection
+  std::uint32_t max_connections = 16384;
+  std::size_t header_chunk_bytes = 16 * 1024;
+  std::uint64_t accept_retry_ns = 100'000'000;  // after EMFILE/ENFILE
+  int so_sndbuf = 0;                            // SO_SNDBUF for every connection; 0 keeps kernel autotuning
+};
+
+namespace detail {
+struct connection;
+struct listener;
+}  // namespace detail
+
+class shard {
+ public:
+  explicit shard(const shard_config& cfg, connection_handler* handler = nullptr);
+  shard(const shard&) = delete;
+  shard& operator=(const shard&) = delete;
+  ~shard();
+
+  void set_handler(connection_handler* h) { handler_ = h; }
+  // Creates the ring and buffer ring; must run on the thread that will run the loop. 0 or -errno.
+  int init();
+  // Loops until stop(): then stops accepting, closes every connection (shard_stopping), runs queued
+  // tasks and returns 0.
+  int run();
+  // One loop iteration waiting at most max_wait_ns for a completion; for tests driving the loop.
+  void run_once(std::uint64_t max_wait_ns);
+  // Any thread.
+  void stop();
+  bool stopped() const { return exited_.load(std::memory_order_acquire); }
+
+  // Any thread: runs t on this shard's thread (after init).
+  void post(task t) { mailbox_.post(std::move(t)); }
+
+  // --- Below: shard thread only. ---
+
+  // Opens an SO_REUSEPORT listener on this shard and arms accept; bound port or -errno.
+  int listen(std::string_view host, std::uint16_t port, int backlog = 1024);
+  // Takes ownership of a listening fd; 0 or -errno.
+  int add_listener(int fd);
+
+  // Outgoing connection via IORING_OP_CONNECT; on_open or on_closed(connect_failed) follows.
+  result<connection_ref, open_error> connect(std::string_view host, std::uint16_t port);
+  // Takes an already-connected socket; on_open runs before this returns.
+  result<connection_ref, open_error> adopt(int fd);
+
+  // Header space for the next frame queued on c, valid until that frame is written or failed. Allocate,
+  // stamp, then send() a frame pointing at it. nullptr if c is stale or n > header_chunk_bytes.
+  char* header_alloc(connection_ref c, std::size_t n);
+  // Queues f; written with other queued frames in one sendmsg when the loop flushes. On error f is untouched.
+  send_error send(connection_ref c, frame&& f);
+  // Stops I/O on c; on_closed follows once the kernel has let go of its buffers. False if stale/already
+  // closing.
+  bool close(connection_ref c, close_reason why = close_reason::local);
+  // Closes c once every frame queued so far has been written (a final response, then close).
+  bool close_after_flush(connection_ref c, close_reason why = close_reason::local);
+  bool is_open(connection_ref c) const;
+  std::size_t queued_bytes(connection_ref c) const;
+  // One pointer of upper-layer context per connection (session), so no map lookup per event.
+  void set_user(connection_ref c, void* user);
+  void* user(connection_ref c) const;
+
+  timer_id add_timer(std::uint64_t deadline_ns, task callback) {
+    return timers_.add(deadline_ns, std::move(callback));
+  }
+  bool cancel_timer(timer_id id) { return timers_.cancel(id); }
+
+  std::uint16_t id() const { return cfg_.id; }
+  const shard_config& config() const { return cfg_; }
+  const net::features& features() const { return ring_.feats(); }
+  const loop_stats& stats() const { return stats_; }
+  std::size_t open_connections() const { return live_connections_; }
+  const header_pool& headers() const { return header_pool_; }
+  // The shard whose loop is running on this thread, or nullptr.
+  static shard* current();
+
+ private:
+  friend struct shard_access;
+  detail::connection* lookup(connection_ref c) const;
+  connection_ref ref_of(std::uint32_t index) const;
+  std::uint32_t alloc_slot();
+  void arm_accept(std::uint32_t listener_index);
+  void arm_recv(std::uint32_t index);
+  void arm_wake();
+  void on_cqe(std::uint64_t user_data, int res, std::uint32_t flags);
+  void on_accept(std::uint32_t li, int res, std::uint32_t flags);
+  void on_recv(std::uint32_t index, int res, std::uint32_t flags);
+  void on_send(std::uint32_t index, int res);
+  void on_connect(std::uint32_t index, int res);
+  void deliver(detail::connection& c, std::uint32_t index, std::string_view bytes);
+  std::uint32_t open_connection(int fd);  // UINT32_MAX if the table is full (fd closed)
+  void hand_out(std::uint32_t index);
+  void apply_socket_options(int fd);
+  void begin_close(std::uint32_t index, close_reason why);
+  void queue_finalize(std::uint32_t index);
+  void mark_dirty(std::uint32_t index);
+  void finalize(std::uint32_t index);
+  void flush_sends();
+  void submit_send(detail::connection& c, std::uint32_t index);
+  void complete_bytes(detail::connection& c, std::uint32_t index, std::size_t n);
+  void after_batch();
+  void begin_stop();
+  bool quiescent() const;
+
+  shard_config cfg_;
+  connection_handler* handler_;
+  net::ring ring_;
+  net::buffer_ring bufs_;
+  mailbox mailbox_;
+  timer_heap timers_;
+  header_pool header_pool_;
+  std::vector<std::unique_ptr<detail::connection>> conns_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<std::unique_ptr<detail::listener>> listeners_;
+  std::vector<std::uint32_t> dirty_;     // connections with frames to flush this iteration
+  std::vector<std::uint32_t> rearm_;     // recv to re-arm after the batch (ENOBUFS)
+  std::vector<std::uint32_t> finalize_;  // closing connections to check at a safe point
+  std::vector<std::uint64_t> written_tokens_;
+  std::vector<std::uint64_t> failed_tokens_;
+  std::size_t live_connections_ = 0;
+  std::uint64_t wake_buf_ = 0;
+  loop_stats stats_{};
+  std::atomic<bool> stop_requested_{false};
+  bool stopping_ = false;
+  std::atomic<bool> exited_{false};
+  bool logged_fd_exhausted_ = false;
+  bool multishot_recv_ = false;  // multishot recv into bufs_, else single-shot into a per-connection buffer
+};
+
+}  // namespace herald::reactor

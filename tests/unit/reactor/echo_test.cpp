@@ -1,0 +1,149 @@
+// Accept and receive over loopback: many connections, large payloads, leftovers kept across reads.
+#include <thread>
+
+#include "test_support.hpp"
+
+namespace herald::reactor {
+namespace {
+using namespace testing;
+
+struct shard_fixture : ::testing::Test {
+  recording_handler h;
+  shard s{shard_config{}, &h};
+  std::uint16_t port = 0;
+  void SetUp() override {
+    ASSERT_EQ(s.init(), 0);
+    const int p = s.listen("127.0.0.1", 0);
+    ASSERT_GT(p, 0);
+    port = std::uint16_t(p);
+  }
+};
+
+using Echo = shard_fixture;
+
+TEST_F(Echo, ManyConnectionsEachGetTheirOwnBytesBack) {
+  h.echo = true;
+  constexpr int n = 64;
+  std::vector<int> clients;
+  for (int i = 0; i < n; ++i) {
+    const int fd = net::connect_tcp("127.0.0.1", port);
+    ASSERT_GE(fd, 0);
+    clients.push_back(fd);
+  }
+  ASSERT_TRUE(pump(s, [&] { return h.opened.size() == n; }));
+  for (int i = 0; i < n; ++i) {
+    const std::string msg = "hello-" + std::to_string(i) + "\n";
+    ASSERT_EQ(write(clients[i], msg.data(), msg.size()), ssize_t(msg.size()));
+  }
+  std::vector<std::string> got(n);
+  ASSERT_TRUE(pump(s, [&] {
+    bool all = true;
+    for (int i = 0; i < n; ++i) {
+      read_available(clients[i], got[i]);
+      all = all && got[i].size() == ("hello-" + std::to_string(i) + "\n").size();
+    }
+    return all;
+  }));
+  for (int i = 0; i < n; ++i) EXPECT_EQ(got[i], "hello-" + std::to_string(i) + "\n");
+  EXPECT_EQ(s.open_connections(), std::size_t(n));
+  for (int fd : clients) close(fd);
+  ASSERT_TRUE(pump(s, [&] { return h.closed.size() == n; }));
+  EXPECT_EQ(s.open_connections(), 0u);
+}
+
+TEST_F(Echo, LargePayloadArrivesCompleteAndInOrder) {
+  const std::string payload = pattern(4 << 20, 1);
+  const int fd = net::connect_tcp("127.0.0.1", port);
+  ASSERT_GE(fd, 0);
+  std::thread writer([&] {
+    std::size_t off = 0;
+    while (off < payload.size()) {
+      const ssize_t w = write(fd, payload.data() + off, payload.size() - off);
+      if (w <= 0) break;
+      off += std::size_t(w);
+    }
+  });
+  const bool done = pump(
+      s, [&] { return h.received.size() >= payload.size(); }, 20000);
+  writer.join();
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(h.received == payload);
+  EXPECT_GT(s.stats().recv_completions, 1u);
+  close(fd);
+}
+
+TEST_F(Echo, UnconsumedBytesArePrependedToTheNextRead) {
+  std::vector<std::string> lines;
+  h.data_hook = [&](shard&, connection_ref, std::string_view bytes) {
+    std::size_t used = 0;
+    for (;;) {
+      const auto nl = bytes.find('\n', used);
+      if (nl == std::string_view::npos) break;
+      lines.emplace_back(bytes.substr(used, nl - used));
+      used = nl + 1;
+    }
+    return used;
+  };
+  const int fd = net::connect_tcp("127.0.0.1", port);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(pump(s, [&] { return h.opened.size() == 1; }));
+  const char* pieces[] = {"ab", "c\nde", "f", "\ngh\n"};
+  const std::uint64_t before = s.stats().recv_completions;
+  for (const char* p : pieces) {
+    const std::uint64_t seen = s.stats().recv_completions;
+    ASSERT_EQ(write(fd, p, strlen(p)), ssize_t(strlen(p)));
+    ASSERT_TRUE(pump(s, [&] { return s.stats().recv_completions > seen; }));
+  }
+  EXPECT_EQ(s.stats().recv_completions - before, 4u);
+  EXPECT_EQ(lines, (std::vector<std::string>{"abc", "def", "gh"}));
+  close(fd);
+}
+
+TEST_F(Echo, LargePayloadWithPartialConsumptionKeepsEveryByte) {
+  // The handler only takes whole 1000-byte records, so most reads leave a tail behind.
+  std::string got;
+  h.data_hook = [&](shard&, connection_ref, std::string_view bytes) {
+    const std::size_t used = bytes.size() / 1000 * 1000;
+    got.append(bytes.substr(0, used));
+    return used;
+  };
+  const std::string payload = pattern(1'000'000, 2);
+  const int fd = net::connect_tcp("127.0.0.1", port);
+  ASSERT_GE(fd, 0);
+  std::thread writer([&] {
+    std::size_t off = 0;
+    while (off < payload.size()) {
+      const ssize_t w = write(fd, payload.data() + off, std::min<std::size_t>(7777, payload.size() - off));
+      if (w <= 0) break;
+      off += std::size_t(w);
+    }
+  });
+  const bool done = pump(
+      s, [&] { return got.size() >= payload.size(); }, 20000);
+  writer.join();
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(got == payload);
+  close(fd);
+}
+
+TEST_F(Echo, InputBeyondCapClosesWithInputOverflow) {
+  // A peer that never completes a message (slowloris-style) cannot grow the input buffer without bound.
+  recording_handler h2;
+  shard_config cfg;
+  cfg.max_input_bytes = 4096;
+  shard s2(cfg, &h2);
+  ASSERT_EQ(s2.init(), 0);
+  const int p = s2.listen("127.0.0.1", 0);
+  ASSERT_GT(p, 0);
+  h2.data_hook = [](shard&, connection_ref, std::string_view) { return std::size_t(0); };
+  const int fd = net::connect_tcp("127.0.0.1", std::uint16_t(p));
+  ASSERT_GE(fd, 0);
+  const std::string junk(10000, 'x');
+  ASSERT_EQ(write(fd, junk.data(), junk.size()), ssize_t(junk.size()));
+  ASSERT_TRUE(pump(s2, [&] { return h2.closed.size() == 1; }));
+  EXPECT_EQ(h2.closed[0].why, close_reason::input_overflow);
+  close(fd);
+}
+
+}  // namespace
+}  // namespace herald::reactor
