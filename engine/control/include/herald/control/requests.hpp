@@ -1,0 +1,97 @@
+// Control API request bodies: JSON decoded (simdjson DOM) and validated into plain command structs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald::control {
+
+enum class api_error : std::uint8_t {
+  ok = 0,
+  malformed_json,      // 400: not JSON, invalid UTF-8, trailing bytes
+  wrong_type,          // 400
+  missing_field,       // 400
+  unknown_field,       // 400: catches typos such as "succes_report" instead of ignoring them
+  duplicate_field,     // 400: two parsers could pick different copies
+  conflicting_fields,  // 400: e.g. both body and body_base64
+  invalid_value,       // 422: well-typed but unsafe or malformed (CR/LF/NUL, bad URI, bad date, ...)
+  too_many_items,      // 422: array longer than decode_limits allow
+};
+
+struct decode_error {
+  api_error code = api_error::ok;
+  std::string field;  // JSON path of the offending value, e.g. "participants[3].address"; empty for the root
+  std::string message;  // human-readable, includes the field path
+  bool ok() const { return code == api_error::ok; }
+};
+
+std::string_view to_string(api_error e);
+int status_for(api_error e);  // 200, 400 or 422
+
+// Appends the HTTP response for a failed decode: {"error":{"code":…,"message":…,"field":…}}.
+void write_decode_error(std::string& out, const decode_error& err, bool keep_alive);
+
+struct decode_limits {
+  std::size_t max_batch = 100'000;       // participants per :batch request
+  std::size_t max_recipients = 100'000;  // entries of a message's "to"
+};
+
+// {"address":"sip:alice@example.com","display_name":"Alice"}
+struct participant_spec {
+  std::string address;
+  std::optional<std::string> display_name;
+};
+
+// POST /v1/conferences {"uri":"sip:team@example.com","display_name":"Team"}
+struct create_conference_request {
+  std::string uri;
+  std::optional<std::string> display_name;
+};
+
+// POST /v1/conferences/{id}/participants
+using add_participant_request = participant_spec;
+
+// POST /v1/conferences/{id}/participants:batch {"participants":[…]} or a bare […]
+struct add_participants_batch_request {
+  std::vector<participant_spec> participants;
+};
+
+// Failure-Report header values (RFC 4975 §7.1.2).
+enum class failure_report_mode : std::uint8_t { yes = 0, no, partial };
+
+enum class body_kind : std::uint8_t { text = 0, binary, external };
+
+// message/external-body reference (RFC 4483, RFC 2046 §5.2.3).
+struct external_body_spec {
+  std::string url;           // http or https
+  std::string content_type;  // of the referenced content
+  std::optional<std::uint64_t> size;
+  std::optional<std::string> expiration;        // IMF-fixdate as sent
+  std::optional<std::int64_t> expiration_unix;  // the same instant, seconds since the epoch
+};
+
+// POST /v1/conferences/{id}/messages
+struct send_message_request {
+  std::vector<std::string> to;  // empty: every participant of the conference
+  std::string content_type;     // of body (text / binary); "message/external-body" for external
+  body_kind kind = body_kind::text;
+  std::string body;             // UTF-8 text as sent, or the decoded base64 bytes
+  external_body_spec external;  // kind == external only
+  bool success_report = false;
+  failure_report_mode failure_report = failure_report_mode::yes;  // RFC 4975 §7.1.2 default
+  std::optional<std::string> subject;
+};
+
+// Each returns a decode_error whose code is ok on success. The JSON parser is per thread and reused.
+decode_error decode_create_conference(std::string_view json, create_conference_request& out);
+decode_error decode_add_participant(std::string_view json, add_participant_request& out);
+decode_error decode_add_participants_batch(std::string_view json, add_participants_batch_request& out,
+                                           const decode_limits& lim = {});
+decode_error decode_send_message(std::string_view json, send_message_request& out,
+                                 const decode_limits& lim = {});
+
+}  // namespace herald::control
