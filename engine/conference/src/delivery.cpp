@@ -86,4 +86,24 @@ std::size_t delivery_tracker::size() const {
   return records_.size();
 }
 
+
+
+std::size_t delivery_tracker::pending_total() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& [id, r] : records_) n += r->pending();
+  return n;
+}
+
+std::size_t delivery_tracker::fail_pending(failure_reason why) {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& [id, r] : records_) {
+    if (r->complete()) continue;
+    for (std::size_t i = 0; i < r->recipients(); ++i)
+      if (r->state(i) == delivery_state::pending) n += r->mark_failed(i, why, 0);
+  }
+  return n;
+}
+
 }  // namespace herald::conference

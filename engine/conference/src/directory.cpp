@@ -93,6 +93,38 @@ directory_error directory::add_participant(std::string_view conference_id, std::
   if (c.participants.size() >= limits_.max_participants_per_conference)
     return directory_error::too_many_participants;
   if (c.by_address.count(address)) return directory_error::duplicate_address;
+  return add_locked(c, std::move(address), std::move(display_name), out);
+}
+
+directory_error directory::add_participants(std::string_view conference_id,
+                                            std::vector<std::pair<std::string, std::string>> address_and_name,
+                                            std::vector<participant>& out, std::string& duplicate) {
+  std::lock_guard lock(mutex_);
+  auto it = conferences_.find(std::string(conference_id));
+  if (it == conferences_.end()) return directory_error::no_such_conference;
+  conference_entry& c = it->second;
+  if (c.participants.size() + address_and_name.size() > limits_.max_participants_per_conference)
+    return directory_error::too_many_participants;
+  std::unordered_map<std::string_view, bool> batch;
+  batch.reserve(address_and_name.size());
+  for (const auto& [address, name] : address_and_name) {
+    if (c.by_address.count(address) || !batch.emplace(address, true).second) {
+      duplicate = address;
+      return directory_error::duplicate_address;
+    }
+  }
+  out.reserve(out.size() + address_and_name.size());
+  c.participant_order.reserve(c.participant_order.size() + address_and_name.size());
+  for (auto& [address, name] : address_and_name) {
+    participant p;
+    if (directory_error e = add_locked(c, std::move(address), std::move(name), p); e != directory_error::ok) return e;
+    out.push_back(std::move(p));
+  }
+  return directory_error::ok;
+}
+
+directory_error directory::add_locked(conference_entry& c, std::string address, std::string display_name,
+                                      participant& out) {
   participant p;
   do {
     if (!make_object_id('p', p.id)) return directory_error::entropy_unavailable;

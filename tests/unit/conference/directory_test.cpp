@@ -125,3 +125,28 @@ TEST_F(Fixture, ListParticipantsPages) {
 
 }  // namespace
 }  // namespace herald::conference
+
+namespace herald::conference {
+namespace {
+
+TEST(DirectoryBatch, AddsAllOrNothing) {
+  directory dir;
+  conference_info c;
+  ASSERT_EQ(dir.create_conference("sip:c@x", "", c), directory_error::ok);
+  std::vector<participant> out;
+  std::string dup;
+  ASSERT_EQ(dir.add_participants(c.id, {{"sip:a@x", "A"}, {"sip:b@x", ""}}, out, dup), directory_error::ok);
+  EXPECT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].display_name, "A");
+  out.clear();
+  EXPECT_EQ(dir.add_participants(c.id, {{"sip:c@x", ""}, {"sip:a@x", ""}}, out, dup),
+            directory_error::duplicate_address);
+  EXPECT_EQ(dup, "sip:a@x");
+  EXPECT_EQ(dir.add_participants(c.id, {{"sip:d@x", ""}, {"sip:d@x", ""}}, out, dup),
+            directory_error::duplicate_address);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(dir.participant_count(), 2u);
+}
+
+}  // namespace
+}  // namespace herald::conference

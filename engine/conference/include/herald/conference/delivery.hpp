@@ -26,6 +26,7 @@ enum class failure_reason : std::uint8_t {
   not_connected,       // participant registered but no MSRP session bound
   shutdown,            // daemon drained past --drain-timeout
 };
+inline constexpr std::size_t failure_reason_count = 9;
 std::string_view to_string(failure_reason);
 
 // Per-message, per-recipient outcomes. Each shard writes only its own recipients' slots, and each
@@ -56,6 +57,13 @@ class message_record {
   bool complete() const { return pending() == 0; }
   // Monotonic time the last recipient reached a final state (0 while pending).
   std::uint64_t completed_ns() const { return completed_ns_.load(std::memory_order_acquire); }
+  // Latest time a shard finished writing its frames of this message (fan-out completion on the wire).
+  void note_written(std::uint64_t now_ns) {
+    std::uint64_t seen = last_written_ns_.load(std::memory_order_relaxed);
+    while (seen < now_ns && !last_written_ns_.compare_exchange_weak(seen, now_ns, std::memory_order_acq_rel)) {
+    }
+  }
+  std::uint64_t last_written_ns() const { return last_written_ns_.load(std::memory_order_acquire); }
 
  private:
   struct slot {
@@ -73,6 +81,7 @@ class message_record {
   std::atomic<std::size_t> failed_{0};
   std::atomic<std::size_t> settled_{0};
   std::atomic<std::uint64_t> completed_ns_{0};
+  std::atomic<std::uint64_t> last_written_ns_{0};
 };
 
 // Message records by id, kept until --message-retention passes after creation.
@@ -85,6 +94,10 @@ class delivery_tracker {
   // Drops records older than the retention; returns how many were dropped.
   std::size_t expire(std::uint64_t now_ns);
   std::size_t size() const;
+  // Recipients still pending across every record (drain waits for 0).
+  std::size_t pending_total() const;
+  // Fails whatever is still pending (after the shards stopped: nobody else settles any more).
+  std::size_t fail_pending(failure_reason why);
 
  private:
   std::uint64_t retention_ns_;

@@ -89,6 +89,11 @@ class directory {
 
   directory_error add_participant(std::string_view conference_id, std::string address,
                                   std::string display_name, participant& out);
+  // All or nothing: a duplicate (within the batch or with existing participants) or a limit adds none.
+  // `duplicate` receives the offending address.
+  directory_error add_participants(std::string_view conference_id,
+                                   std::vector<std::pair<std::string, std::string>> address_and_name,
+                                   std::vector<participant>& out, std::string& duplicate);
   directory_error remove_participant(std::string_view conference_id, std::string_view participant_id,
                                      binding& unbound);
 
@@ -118,6 +123,7 @@ class directory {
   };
 
   participant* find_participant(const session_entry& s);
+  directory_error add_locked(conference_entry& c, std::string address, std::string display_name, participant& out);
 
   directory_limits limits_;
   mutable std::mutex mutex_;

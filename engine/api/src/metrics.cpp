@@ -1,0 +1,108 @@
+// GET /metrics: Prometheus text exposition of engine and per-shard loop counters.
+#include <cstdio>
+#include <string>
+
+#include "herald/api/server.hpp"
+#include "herald/control/http_response.hpp"
+
+namespace herald::api {
+
+namespace {
+void metric(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+void sample(std::string& out, const char* name, std::string_view labels, std::uint64_t value) {
+  out += name;
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+std::string shard_label(std::size_t i) { return "shard=\"" + std::to_string(i) + "\""; }
+}  // namespace
+
+void handlers::metrics(std::string& out, bool keep_alive) {
+  std::vector<conference::shard_metrics> shards = engine_.metrics();
+  std::string text;
+  text.reserve(8192);
+  metric(text, "herald_conferences", "gauge", "Conferences in the directory.");
+  sample(text, "herald_conferences", {}, engine_.dir().conference_count());
+  metric(text, "herald_participants", "gauge", "Registered participants.");
+  sample(text, "herald_participants", {}, engine_.dir().participant_count());
+  metric(text, "herald_participants_bound", "gauge", "Participants with a bound MSRP session.");
+  sample(text, "herald_participants_bound", {}, engine_.dir().bound_count());
+  metric(text, "herald_messages_tracked", "gauge", "Messages whose delivery state is retained.");
+  sample(text, "herald_messages_tracked", {}, engine_.tracker().size());
+  metric(text, "herald_deliveries_pending", "gauge", "Recipients not yet delivered or failed.");
+  sample(text, "herald_deliveries_pending", {}, engine_.tracker().pending_total());
+
+  metric(text, "herald_deliveries_total", "counter", "Deliveries by outcome and failure reason.");
+  std::uint64_t delivered = 0;
+  std::uint64_t failed[conference::failure_reason_count] = {};
+  for (const auto& s : shards) {
+    delivered += s.delivered;
+    for (std::size_t r = 0; r < conference::failure_reason_count; ++r) failed[r] += s.failed[r];
+  }
+  sample(text, "herald_deliveries_total", "outcome=\"delivered\"", delivered);
+  for (std::size_t r = 1; r < conference::failure_reason_count; ++r) {
+    auto why = static_cast<conference::failure_reason>(r);
+    std::string labels = "outcome=\"failed\",reason=\"" + std::string(conference::to_string(why)) + "\"";
+    sample(text, "herald_deliveries_total", labels, failed[r] + engine_.failed_outside_shards(why));
+  }
+
+  struct shard_gauge {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::uint64_t (*get)(const conference::shard_metrics&);
+  };
+  static const shard_gauge gauges[] = {
+      {"herald_connections", "gauge", "Open MSRP connections.", [](const auto& m) { return m.connections; }},
+      {"herald_sessions", "gauge", "Bound MSRP sessions.", [](const auto& m) { return m.sessions; }},
+      {"herald_queue_bytes", "gauge", "Outbound bytes queued.", [](const auto& m) { return m.queued_bytes; }},
+      {"herald_reassembly_bytes", "gauge", "Bytes of incoming chunked messages in progress.",
+       [](const auto& m) { return m.reassembly_bytes; }},
+      {"herald_frames_stamped_total", "counter", "MSRP SEND frames stamped.",
+       [](const auto& m) { return m.frames_stamped; }},
+      {"herald_responses_received_total", "counter", "MSRP responses received.",
+       [](const auto& m) { return m.responses_received; }},
+      {"herald_sends_received_total", "counter", "MSRP SENDs received.", [](const auto& m) { return m.sends_received; }},
+      {"herald_binds_total", "counter", "Sessions bound.", [](const auto& m) { return m.bind_ok; }},
+      {"herald_binds_rejected_total", "counter", "Session binds refused (481/403/506).",
+       [](const auto& m) { return m.bind_rejected; }},
+      {"herald_malformed_total", "counter", "Malformed MSRP messages.", [](const auto& m) { return m.malformed; }},
+      {"herald_participant_messages_total", "counter", "Messages fanned out from participants.",
+       [](const auto& m) { return m.participant_messages; }},
+      {"herald_loop_iterations_total", "counter", "Reactor loop iterations.",
+       [](const auto& m) { return m.loop.loop_iterations; }},
+      {"herald_sendmsg_total", "counter", "sendmsg submissions.", [](const auto& m) { return m.loop.sends_submitted; }},
+      {"herald_sendmsg_iovecs_total", "counter", "iovecs handed to sendmsg.",
+       [](const auto& m) { return m.loop.send_iovecs; }},
+      {"herald_frames_written_total", "counter", "Frames fully written.", [](const auto& m) { return m.loop.frames_written; }},
+      {"herald_bytes_written_total", "counter", "Bytes written.", [](const auto& m) { return m.loop.bytes_written; }},
+      {"herald_bytes_received_total", "counter", "Bytes received.", [](const auto& m) { return m.loop.bytes_received; }},
+      {"herald_slow_consumers_total", "counter", "Connections closed as slow consumers.",
+       [](const auto& m) { return m.loop.slow_consumers; }},
+      {"herald_accept_fd_exhausted_total", "counter", "Accepts refused for lack of file descriptors.",
+       [](const auto& m) { return m.loop.accept_fd_exhausted; }},
+  };
+  for (const auto& g : gauges) {
+    metric(text, g.name, g.type, g.help);
+    for (std::size_t i = 0; i < shards.size(); ++i) sample(text, g.name, shard_label(i), g.get(shards[i]));
+  }
+  control::write_response(out, 200, "text/plain; version=0.0.4", text, keep_alive);
+}
+
+}  // namespace herald::api

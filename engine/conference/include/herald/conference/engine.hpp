@@ -1,0 +1,113 @@
+// The conference engine: the directory, delivery records and the MSRP shards, and the operations the
+// control API drives (system messages, removals, metrics, drain).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/conference/config.hpp"
+#include "herald/conference/delivery.hpp"
+#include "herald/conference/directory.hpp"
+#include "herald/conference/shard_service.hpp"
+#include "herald/core/shared_buffer.hpp"
+#include "herald/reactor/shard_group.hpp"
+
+namespace herald::conference {
+
+enum class send_error : std::uint8_t {
+  ok = 0,
+  no_such_conference,
+  unknown_recipients,   // 422, listed in send_result::unknown
+  draining,             // 503: shutting down
+  too_many_pending,     // 429: max pending deliveries per conference
+  body_too_large,       // 413
+  bad_content,          // 422: content type, addresses or external-body fields unusable
+};
+std::string_view to_string(send_error);
+
+// message/external-body reference (RFC 4483): what the API's "external" object carries.
+struct external_reference {
+  std::string url;
+  std::string content_type;
+  std::uint64_t size = 0;
+  bool has_size = false;
+  std::int64_t expiration = 0;  // epoch seconds
+  bool has_expiration = false;
+};
+
+struct system_message {
+  std::string conference_id;
+  std::vector<std::string> to;  // empty: every participant
+  std::string content_type;     // of body; ignored for external
+  shared_buffer body;
+  std::optional<external_reference> external;
+  std::string subject;
+};
+
+struct send_result {
+  send_error error = send_error::ok;
+  std::shared_ptr<message_record> record;
+  std::vector<std::string> unknown;
+  std::string detail;
+};
+
+class engine {
+ public:
+  explicit engine(engine_config cfg);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // Starts the shards and their SO_REUSEPORT MSRP listeners; the bound port or -errno.
+  int start(std::string_view host, std::uint16_t port);
+  // Refuses new messages and returns once every record is complete or the deadline passes.
+  // Returns true when everything completed in time.
+  bool drain(std::uint64_t deadline_ns);
+  // Fails every pending delivery with reason shutdown and stops the shards.
+  void stop();
+
+  send_result send_system_message(system_message msg);
+  directory_error remove_participant(std::string_view conference_id, std::string_view participant_id);
+  directory_error delete_conference(std::string_view conference_id);
+
+  const engine_config& config() const { return cfg_; }
+  directory& dir() { return dir_; }
+  delivery_tracker& tracker() { return tracker_; }
+  std::string session_path(std::string_view session_id) const;
+  // Call after start() (the port may have been 0) and before any participant is registered.
+  void set_advertise(std::string host_port) { cfg_.advertise = std::move(host_port); }
+  std::vector<shard_metrics> metrics() const;
+  std::size_t shard_count() const { return services_.size(); }
+  std::string describe_shard(std::size_t i) const;
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+  // Deliveries failed outside any shard (never bound, shutdown), by failure_reason.
+  std::uint64_t failed_outside_shards(failure_reason why) const {
+    return failed_outside_[static_cast<std::size_t>(why)].load(std::memory_order_relaxed);
+  }
+
+  // From shard services: splits the plan by owning shard; targets that are not bound fail at once.
+  // The slice for `local_shard` runs inline on the calling shard (no mailbox hop).
+  void dispatch(const std::shared_ptr<message_record>& record,
+                const std::shared_ptr<const fanout::frame_template>& tmpl, const fanout_plan& plan,
+                int local_shard = -1);
+  // The record id for a new message.
+  std::string new_message_id();
+
+ private:
+  engine_config cfg_;
+  directory dir_;
+  delivery_tracker tracker_;
+  reactor::shard_group shards_;
+  std::vector<std::unique_ptr<shard_service>> services_;
+  std::vector<std::string> shard_descriptions_;
+  std::atomic<bool> draining_{false};
+  std::atomic<std::uint64_t> failed_outside_[failure_reason_count] = {};
+  bool started_ = false;
+};
+
+}  // namespace herald::conference

@@ -1,0 +1,234 @@
+// The conference engine: shard lifecycle, cross-shard dispatch of fan-out slices, control operations.
+#include "herald/conference/engine.hpp"
+
+#include <thread>
+
+#include "herald/core/clock.hpp"
+#include "herald/core/log.hpp"
+#include "herald/cpim/external_body.hpp"
+
+namespace herald::conference {
+
+std::string_view to_string(send_error e) {
+  switch (e) {
+    case send_error::ok: return "ok";
+    case send_error::no_such_conference: return "no_such_conference";
+    case send_error::unknown_recipients: return "unknown_recipients";
+    case send_error::draining: return "draining";
+    case send_error::too_many_pending: return "too_many_pending";
+    case send_error::body_too_large: return "body_too_large";
+    case send_error::bad_content: return "bad_content";
+  }
+  return "unknown";
+}
+
+engine::engine(engine_config cfg)
+    : cfg_(std::move(cfg)),
+      dir_(directory_limits{cfg_.max_conferences, cfg_.max_participants_per_conference}),
+      tracker_(cfg_.message_retention_ns) {
+  if (cfg_.shards == 0) cfg_.shards = std::max(1u, std::thread::hardware_concurrency());
+}
+
+engine::~engine() { stop(); }
+
+int engine::start(std::string_view host, std::uint16_t port) {
+  reactor::shard_config sc;
+  sc.max_queue_bytes = cfg_.max_queue_bytes;
+  // One message's worth of input may sit unconsumed while its end-line is awaited.
+  sc.max_input_bytes = cfg_.max_message_bytes + 64 * 1024;
+  services_.resize(cfg_.shards);
+  shard_descriptions_.resize(cfg_.shards);
+  int rc = shards_.start(
+      cfg_.shards, sc,
+      [this](reactor::shard& s) -> reactor::connection_handler* {
+        services_[s.id()] = std::make_unique<shard_service>(*this, s);
+        shard_descriptions_[s.id()] = s.features().describe();
+        return services_[s.id()].get();
+      },
+      cfg_.pin_threads);
+  if (rc < 0) return rc;
+  started_ = true;
+  return shards_.listen(host, port);
+}
+
+std::string engine::session_path(std::string_view session_id) const {
+  std::string path = "msrp://";
+  path += cfg_.advertise;
+  path += '/';
+  path += session_id;
+  path += ";tcp";
+  return path;
+}
+
+std::string engine::describe_shard(std::size_t i) const {
+  return i < shard_descriptions_.size() ? shard_descriptions_[i] : std::string();
+}
+
+std::string engine::new_message_id() {
+  std::string id;
+  make_object_id('m', id);
+  return id;
+}
+
+std::vector<shard_metrics> engine::metrics() const {
+  std::vector<shard_metrics> out;
+  for (const auto& s : services_)
+    if (s) out.push_back(s->metrics());
+  return out;
+}
+
+void engine::dispatch(const std::shared_ptr<message_record>& record,
+                      const std::shared_ptr<const fanout::frame_template>& tmpl, const fanout_plan& plan,
+                      int local_shard) {
+  std::vector<std::vector<fanout_target>> slices(services_.size());
+  for (const fanout_target& t : plan.targets) {
+    if (!t.where.bound() || static_cast<std::size_t>(t.where.shard) >= slices.size()) {
+      if (record->mark_failed(t.recipient, failure_reason::not_connected, 0))
+        failed_outside_[static_cast<std::size_t>(failure_reason::not_connected)].fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    slices[static_cast<std::size_t>(t.where.shard)].push_back(t);
+  }
+  for (std::size_t i = 0; i < slices.size(); ++i) {
+    if (slices[i].empty()) continue;
+    fanout_slice slice{record, tmpl, std::move(slices[i])};
+    if (static_cast<int>(i) == local_shard) {
+      services_[i]->deliver(std::move(slice));
+      continue;
+    }
+    shard_service* svc = services_[i].get();
+    shards_.post(static_cast<std::uint16_t>(i),
+                 [svc, s = std::make_shared<fanout_slice>(std::move(slice))]() mutable { svc->deliver(std::move(*s)); });
+  }
+}
+
+send_result engine::send_system_message(system_message msg) {
+  send_result out;
+  if (draining()) {
+    out.error = send_error::draining;
+    return out;
+  }
+  if (msg.body.size() > cfg_.max_message_bytes) {
+    out.error = send_error::body_too_large;
+    return out;
+  }
+  fanout_plan plan;
+  if (dir_.plan(msg.conference_id, msg.to, "", plan) != directory_error::ok) {
+    out.error = send_error::no_such_conference;
+    return out;
+  }
+  if (!plan.unknown.empty()) {
+    out.error = send_error::unknown_recipients;
+    out.unknown = std::move(plan.unknown);
+    return out;
+  }
+  // OMA IM TS 7.2.3.4: From is the conference's authenticated address, To each recipient's.
+  fanout::template_spec spec;
+  spec.from_uri = plan.conference_uri;
+  spec.from_name = plan.conference_display_name;
+  spec.datetime = wall_seconds();
+  spec.max_chunk_bytes = cfg_.max_chunk_bytes;
+  std::string inner;
+  std::string extra;
+  if (!msg.subject.empty()) extra = "Subject: " + msg.subject + "\r\n";
+  spec.extra_cpim_headers = extra;
+  if (msg.external) {
+    // RFC 4483: the body names content outside the session; the phantom headers are the body.
+    const external_reference& x = *msg.external;
+    cpim::external_body eb;
+    eb.url = x.url;
+    eb.content_type = x.content_type;
+    eb.size = x.size;
+    eb.has_size = x.has_size;
+    eb.expiration = x.expiration;
+    eb.has_expiration = x.has_expiration;
+    eb.permission_read = true;
+    std::string buf(cpim::external_body_bytes(eb), '\0');
+    auto parts = cpim::build_external_body(eb, buf);
+    if (!parts.ok()) {
+      out.error = send_error::bad_content;
+      out.detail = std::string(cpim::to_string(parts.error()));
+      return out;
+    }
+    inner = "Content-Type: " + std::string(parts->content_type_value) + "\r\n";
+    spec.body_storage = shared_buffer::copy_of(parts->phantom);
+    spec.body = spec.body_storage.view();
+  } else {
+    inner = "Content-Type: " + msg.content_type + "\r\n";
+    spec.body_storage = std::move(msg.body);
+    spec.body = spec.body_storage.view();
+  }
+  spec.inner_headers = inner;
+  auto made = fanout::frame_template::make(std::move(spec));
+  if (!made.ok()) {
+    out.error = send_error::bad_content;
+    out.detail = std::string(fanout::to_string(made.error()));
+    return out;
+  }
+  auto tmpl = std::make_shared<const fanout::frame_template>(std::move(made).value());
+  out.record = std::make_shared<message_record>(new_message_id(), std::move(plan.addresses), monotonic_ns());
+  tracker_.add(out.record);
+  dispatch(out.record, tmpl, plan);
+  return out;
+}
+
+directory_error engine::remove_participant(std::string_view conference_id, std::string_view participant_id) {
+  binding gone;
+  directory_error e = dir_.remove_participant(conference_id, participant_id, gone);
+  if (e == directory_error::ok && gone.bound()) {
+    shard_service* svc = services_[static_cast<std::size_t>(gone.shard)].get();
+    shards_.post(static_cast<std::uint16_t>(gone.shard),
+                 [svc, gone] { svc->drop_sessions({gone}, failure_reason::participant_removed); });
+  }
+  return e;
+}
+
+directory_error engine::delete_conference(std::string_view conference_id) {
+  std::vector<binding> gone;
+  directory_error e = dir_.delete_conference(conference_id, gone);
+  if (e != directory_error::ok) return e;
+  for (std::size_t i = 0; i < services_.size(); ++i) {
+    std::vector<binding> mine;
+    for (const binding& b : gone)
+      if (static_cast<std::size_t>(b.shard) == i) mine.push_back(b);
+    shard_service* svc = services_[i].get();
+    // Every shard sweeps, bound sessions or not: targets that never bound also belong to this conference.
+    shards_.post(static_cast<std::uint16_t>(i), [svc, mine = std::move(mine)] {
+      svc->drop_sessions(mine, failure_reason::conference_deleted);
+    });
+  }
+  return e;
+}
+
+bool engine::drain(std::uint64_t deadline_ns) {
+  draining_.store(true, std::memory_order_release);
+  while (monotonic_ns() < deadline_ns) {
+    if (tracker_.pending_total() == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return tracker_.pending_total() == 0;
+}
+
+void engine::stop() {
+  if (!started_) return;
+  started_ = false;
+  draining_.store(true, std::memory_order_release);
+  // Fail what is still pending on each shard's own thread, then stop the loops.
+  std::atomic<std::size_t> done{0};
+  for (std::size_t i = 0; i < services_.size(); ++i) {
+    shard_service* svc = services_[i].get();
+    shards_.post(static_cast<std::uint16_t>(i), [svc, &done] {
+      svc->fail_all(failure_reason::shutdown);
+      done.fetch_add(1, std::memory_order_release);
+    });
+  }
+  std::uint64_t deadline = monotonic_ns() + 2'000'000'000ULL;
+  while (done.load(std::memory_order_acquire) < services_.size() && monotonic_ns() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  shards_.stop();
+  failed_outside_[static_cast<std::size_t>(failure_reason::shutdown)].fetch_add(
+      tracker_.fail_pending(failure_reason::shutdown), std::memory_order_relaxed);
+  services_.clear();
+}
+
+}  // namespace herald::conference

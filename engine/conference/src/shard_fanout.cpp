@@ -1,0 +1,273 @@
+// A shard's outbound side: stamp each target's frames in front of the shared body, queue them on the
+// target's connection, and track every delivery to delivered or failed (response, timeout, close).
+#include <algorithm>
+
+#include "connection_state.hpp"
+#include "herald/conference/engine.hpp"
+#include "herald/conference/shard_service.hpp"
+#include "herald/conference/transaction_id.hpp"
+#include "herald/core/clock.hpp"
+#include "herald/core/log.hpp"
+
+namespace herald::conference {
+
+namespace {
+// Frame tokens name (outbound slot, generation) so written/failed frames are counted per message.
+constexpr std::uint64_t token_flag = 1ULL << 63;
+std::uint64_t make_token(std::uint32_t slot, std::uint32_t generation) {
+  return token_flag | (std::uint64_t(slot) << 32) | generation;
+}
+constexpr std::uint64_t tick_ns = 100'000'000;
+}  // namespace
+
+shard_service::shard_service(engine& eng, reactor::shard& shard) : engine_(eng), shard_(shard) {
+  limits_.max_body_bytes = std::max<std::size_t>(eng.config().max_message_bytes, 64 * 1024);
+  // Interop: the RFC 4975 §4 example itself carries a Byte-Range end that does not match its body.
+  limits_.check_byte_range_length = true;
+  tick_timer_ = shard_.add_timer(monotonic_ns() + tick_ns, [this] { on_tick(); });
+}
+
+shard_service::~shard_service() {
+  for (connection_state* cs : connections_) delete cs;
+}
+
+void shard_service::deliver(fanout_slice slice) {
+  std::uint32_t slot;
+  if (!free_outbound_.empty()) {
+    slot = free_outbound_.back();
+    free_outbound_.pop_back();
+  } else if (outbox_.size() < max_outbound_slots) {
+    slot = static_cast<std::uint32_t>(outbox_.size());
+    outbox_.emplace_back();
+  } else {
+    for (const auto& t : slice.targets) slice.record->mark_failed(t.recipient, failure_reason::shutdown, 503);
+    HERALD_LOG(error, "outbox full").kv("shard", shard_.id());
+    return;
+  }
+  outbound& o = outbox_[slot];
+  o.generation = o.generation + 1;
+  o.active = true;
+  o.record = std::move(slice.record);
+  o.tmpl = std::move(slice.tmpl);
+  o.targets = std::move(slice.targets);
+  o.unsettled = o.targets.size();
+  o.frames_outstanding = 0;
+  ++counters_.outbound_messages;
+  std::uint32_t generation = o.generation;
+  for (std::uint32_t i = 0; i < o.targets.size(); ++i) stamp_target(slot, outbox_[slot], i);
+  outbound& after = outbox_[slot];
+  if (after.unsettled > 0) {
+    after.timer = shard_.add_timer(monotonic_ns() + engine_.config().transaction_timeout_ns,
+                                   [this, slot, generation] { on_timeout(slot, generation); });
+  }
+  maybe_release(slot);
+}
+
+void shard_service::stamp_target(std::uint32_t slot, outbound& o, std::uint32_t index) {
+  const fanout_target& t = o.targets[index];
+  session* s = sessions_.get(t.where.slot, t.where.generation);
+  if (!s) {
+    settle_failed(o, index, sessions_.why_gone(t.where.slot, t.where.generation), 0);
+    return;
+  }
+  char tid[delivery_tid_chars];
+  fanout::recipient r;
+  r.to_path = s->peer_path;
+  r.from_path = s->local_path;
+  r.to_uri = s->address;
+  r.to_name = s->display_name;
+  std::size_t max_bytes = o.tmpl->max_stamp_bytes(r);
+  std::uint64_t total = o.tmpl->msrp_body_bytes(r);
+  std::size_t chunk = engine_.config().max_chunk_bytes;
+  fanout::chunk_cursor cursor;
+  while (true) {
+    char* out = shard_.header_alloc(s->conn, max_bytes);
+    if (!out) {
+      settle_failed(o, index, failure_reason::disconnected, 0);
+      return;
+    }
+    delivery_key key{slot, o.generation % 62, index, cursor.offset + chunk >= total};
+    result<fanout::stamped_frame, fanout::fanout_error> stamped = fanout::fanout_error::ok;
+    // A tid whose end-line occurs in the body is redrawn (RFC 4975 §7.1); the random tail changes.
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      encode_delivery_tid(key, rng_, tid);
+      r.transaction_id = std::string_view(tid, delivery_tid_chars);
+      stamped = o.tmpl->stamp(r, std::span<char>(out, max_bytes), cursor, rng_);
+      if (stamped.error() != fanout::fanout_error::unsafe_transaction_id) break;
+    }
+    if (!stamped.ok()) {
+      HERALD_LOG(error, "stamp failed").kv("error", fanout::to_string(stamped.error()));
+      settle_failed(o, index, failure_reason::error_response, 500);
+      return;
+    }
+    const fanout::stamped_frame& fr = stamped.value();
+    reactor::frame f;
+    f.add(fr.header);
+    f.add(fr.body);
+    f.add(fr.end_line);
+    f.token = make_token(slot, o.generation);
+    reactor::send_error e = shard_.send(s->conn, std::move(f));
+    if (e != reactor::send_error::ok) {
+      settle_failed(o, index,
+                    e == reactor::send_error::slow_consumer ? failure_reason::slow_consumer
+                                                            : failure_reason::disconnected,
+                    0);
+      return;
+    }
+    ++o.frames_outstanding;
+    ++counters_.frames_stamped;
+    if (fr.last) return;
+  }
+}
+
+bool shard_service::settle_delivered(outbound& o, std::uint32_t index) {
+  if (!o.record->mark_delivered(o.targets[index].recipient)) return false;
+  --o.unsettled;
+  ++counters_.delivered;
+  return true;
+}
+
+bool shard_service::settle_failed(outbound& o, std::uint32_t index, failure_reason why, std::uint16_t status) {
+  if (!o.record->mark_failed(o.targets[index].recipient, why, status)) return false;
+  --o.unsettled;
+  ++counters_.failed[static_cast<std::size_t>(why)];
+  return true;
+}
+
+void shard_service::on_timeout(std::uint32_t slot, std::uint32_t generation) {
+  if (slot >= outbox_.size()) return;
+  outbound& o = outbox_[slot];
+  if (!o.active || o.generation != generation) return;
+  o.timer = 0;
+  for (std::uint32_t i = 0; i < o.targets.size() && o.unsettled > 0; ++i)
+    if (o.record->state(o.targets[i].recipient) == delivery_state::pending)
+      settle_failed(o, i, failure_reason::timeout, 408);
+  maybe_release(slot);
+}
+
+void shard_service::frame_done(std::uint64_t token) {
+  if (!(token & token_flag)) return;
+  std::uint32_t slot = static_cast<std::uint32_t>((token & ~token_flag) >> 32);
+  std::uint32_t generation = static_cast<std::uint32_t>(token);
+  if (slot >= outbox_.size()) return;
+  outbound& o = outbox_[slot];
+  if (!o.active || o.generation != generation || o.frames_outstanding == 0) return;
+  --o.frames_outstanding;
+  if (o.frames_outstanding == 0) o.record->note_written(monotonic_ns());
+  maybe_release(slot);
+}
+
+void shard_service::on_frames_written(reactor::shard&, reactor::connection_ref,
+                                      std::span<const std::uint64_t> tokens) {
+  for (std::uint64_t token : tokens) frame_done(token);
+}
+
+void shard_service::maybe_release(std::uint32_t slot) {
+  outbound& o = outbox_[slot];
+  if (!o.active) return;
+  // The body goes as soon as its last frame is written; the record stays until every target settled.
+  if (o.frames_outstanding == 0) o.tmpl.reset();
+  if (o.unsettled > 0 || o.frames_outstanding > 0) return;
+  if (o.timer) shard_.cancel_timer(o.timer);
+  o.timer = 0;
+  o.active = false;
+  o.record.reset();
+  o.tmpl.reset();
+  std::vector<fanout_target>().swap(o.targets);
+  free_outbound_.push_back(slot);
+}
+
+void shard_service::schedule_sweep() {
+  if (sweep_scheduled_) return;
+  sweep_scheduled_ = true;
+  // After the current batch of completions: many closes (a mass disconnect) cost one sweep.
+  shard_.post([this] { sweep(); });
+}
+
+// Fails pending targets whose session has gone (disconnect, slow consumer, removal).
+void shard_service::sweep() {
+  sweep_scheduled_ = false;
+  for (std::uint32_t slot = 0; slot < outbox_.size(); ++slot) {
+    outbound& o = outbox_[slot];
+    if (!o.active || o.unsettled == 0) continue;
+    for (std::uint32_t i = 0; i < o.targets.size(); ++i) {
+      const fanout_target& t = o.targets[i];
+      if (sessions_.get(t.where.slot, t.where.generation)) continue;
+      if (o.record->state(t.recipient) != delivery_state::pending) continue;
+      settle_failed(o, i, sessions_.why_gone(t.where.slot, t.where.generation), 0);
+    }
+    maybe_release(slot);
+  }
+}
+
+void shard_service::drop_sessions(const std::vector<binding>& gone, failure_reason why) {
+  for (const binding& b : gone) {
+    if (b.shard != shard_.id()) continue;
+    session* s = sessions_.get(b.slot, b.generation);
+    if (!s) continue;
+    auto* cs = static_cast<connection_state*>(shard_.user(s->conn));
+    if (cs) {
+      std::erase(cs->sessions, b.slot);
+      cs->chunks.drop_session(b.slot);
+    }
+    sessions_.release(b.slot, why);
+  }
+  sweep();
+}
+
+void shard_service::fail_all(failure_reason why) {
+  for (std::uint32_t slot = 0; slot < outbox_.size(); ++slot) {
+    outbound& o = outbox_[slot];
+    if (!o.active) continue;
+    for (std::uint32_t i = 0; i < o.targets.size() && o.unsettled > 0; ++i)
+      if (o.record->state(o.targets[i].recipient) == delivery_state::pending) settle_failed(o, i, why, 0);
+    maybe_release(slot);
+  }
+}
+
+std::size_t shard_service::frames_outstanding() const {
+  std::size_t n = 0;
+  for (const outbound& o : outbox_)
+    if (o.active) n += o.frames_outstanding;
+  return n;
+}
+
+void shard_service::on_tick() {
+  std::uint64_t now = monotonic_ns();
+  const engine_config& cfg = engine_.config();
+  for (std::size_t i = 0; i < connections_.size();) {
+    connection_state* cs = connections_[i++];
+    cs->chunks.expire(now);
+    // Slowloris: a message started but not finished within the header timeout closes the connection.
+    if (cs->partial_since_ns && now - cs->partial_since_ns > cfg.header_timeout_ns && !cs->closing) {
+      cs->closing = true;
+      HERALD_LOG(info, "closing slow sender").kv("shard", shard_.id());
+      shard_.close(cs->ref, reactor::close_reason::timeout);
+    }
+  }
+  publish_metrics();
+  tick_timer_ = shard_.add_timer(now + tick_ns, [this] { on_tick(); });
+}
+
+void shard_service::publish_metrics() {
+  shard_metrics m = counters_;
+  m.loop = shard_.stats();
+  m.sessions = sessions_.live();
+  m.connections = shard_.open_connections();
+  std::uint64_t queued = 0, reassembly = 0;
+  for (connection_state* cs : connections_) {
+    queued += shard_.queued_bytes(cs->ref);
+    reassembly += cs->chunks.bytes();
+  }
+  m.queued_bytes = queued;
+  m.reassembly_bytes = reassembly;
+  std::lock_guard lock(published_mutex_);
+  published_ = m;
+}
+
+shard_metrics shard_service::metrics() const {
+  std::lock_guard lock(published_mutex_);
+  return published_;
+}
+
+}  // namespace herald::conference

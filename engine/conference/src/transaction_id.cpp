@@ -1,0 +1,54 @@
+// Delivery-naming transaction ids.
+#include "herald/conference/transaction_id.hpp"
+
+namespace herald::conference {
+
+namespace {
+constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+void put(char* out, std::uint32_t value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = kDigits[value % 62];
+    value /= 62;
+  }
+}
+
+int digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'z') return c - 'a' + 36;
+  return -1;
+}
+
+bool get(std::string_view s, std::uint32_t& value) {
+  value = 0;
+  for (char c : s) {
+    int d = digit(c);
+    if (d < 0) return false;
+    value = value * 62 + static_cast<std::uint32_t>(d);
+  }
+  return true;
+}
+}  // namespace
+
+void encode_delivery_tid(const delivery_key& key, fast_rng& rng, char out[delivery_tid_chars]) {
+  put(out, key.outbound, 3);
+  put(out + 3, key.generation % 62, 1);
+  put(out + 4, key.target, 5);
+  out[9] = key.last_chunk ? 'L' : 'M';
+  rng.alnum(out + 10, delivery_tid_chars - 10);
+}
+
+std::optional<delivery_key> decode_delivery_tid(std::string_view tid) {
+  if (tid.size() != delivery_tid_chars) return std::nullopt;
+  delivery_key key;
+  std::uint32_t gen;
+  if (!get(tid.substr(0, 3), key.outbound) || !get(tid.substr(3, 1), gen) || !get(tid.substr(4, 5), key.target))
+    return std::nullopt;
+  if (tid[9] != 'L' && tid[9] != 'M') return std::nullopt;
+  key.generation = gen;
+  key.last_chunk = tid[9] == 'L';
+  return key;
+}
+
+}  // namespace herald::conference

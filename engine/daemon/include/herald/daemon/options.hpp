@@ -1,0 +1,44 @@
+// heraldd's command line: every flag with its default, parsed into the engine and API configs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/api/server.hpp"
+#include "herald/conference/config.hpp"
+
+namespace herald::daemon {
+
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct options {
+  host_port msrp{"127.0.0.1", 2855};
+  host_port control{"127.0.0.1", 8780};
+  std::string advertise;  // empty: the MSRP address with its bound port
+  std::string token_file;
+  std::string ready_file;
+  std::string log_level = "info";
+  std::uint64_t drain_timeout_ns = 10'000'000'000ULL;
+  conference::engine_config engine;
+  api::server_config api;
+  bool help = false;
+};
+
+// Parses argv; on error returns false with a message naming the flag.
+bool parse_options(const std::vector<std::string_view>& args, options& out, std::string& error);
+std::string usage();
+
+// "30s", "250ms", "10m", "1h", "2us", or a bare number of seconds.
+bool parse_duration(std::string_view text, std::uint64_t& ns);
+// "8MiB", "64k", "2048", "1G" (binary multiples).
+bool parse_size(std::string_view text, std::size_t& bytes);
+bool parse_host_port(std::string_view text, host_port& out);
+// 127.0.0.0/8, ::1 and "localhost": where an unauthenticated control API is acceptable.
+bool is_loopback(std::string_view host);
+
+}  // namespace herald::daemon

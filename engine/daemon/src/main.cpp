@@ -1,0 +1,120 @@
+// heraldd: starts the MSRP shards and the control API, then waits for SIGTERM/SIGINT to drain and exit.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "herald/api/server.hpp"
+#include "herald/conference/engine.hpp"
+#include "herald/core/clock.hpp"
+#include "herald/core/log.hpp"
+#include "herald/daemon/options.hpp"
+
+#ifdef HERALD_WITH_MIMALLOC
+#include <mimalloc.h>
+#endif
+
+namespace {
+
+bool read_token(const std::string& path, std::string& token) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  return !token.empty();
+}
+
+bool write_ready_file(const std::string& path, int msrp_port, int control_port) {
+  // Written to a temporary name and renamed, so a reader never sees half a line.
+  std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) return false;
+  std::fprintf(f, "msrp=%d control=%d\n", msrp_port, control_port);
+  std::fclose(f);
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace herald;
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  daemon::options opt;
+  std::string error;
+  if (!daemon::parse_options(args, opt, error)) {
+    std::fprintf(stderr, "heraldd: %s\n", error.c_str());
+    return 2;
+  }
+  if (opt.help) {
+    std::fputs(daemon::usage().c_str(), stdout);
+    return 0;
+  }
+  log::level lvl;
+  if (!log::parse_level(opt.log_level, lvl)) {
+    std::fprintf(stderr, "heraldd: bad --log-level '%s'\n", opt.log_level.c_str());
+    return 2;
+  }
+  log::set_level(lvl);
+  if (!opt.token_file.empty() && !read_token(opt.token_file, opt.api.token)) {
+    HERALD_LOG(error, "cannot read token").kv("token_file", opt.token_file);
+    return 2;
+  }
+  if (opt.api.token.empty() && !daemon::is_loopback(opt.control.host)) {
+    HERALD_LOG(error, "refusing to serve the control API beyond loopback without --token-file")
+        .kv("control", opt.control.host);
+    return 2;
+  }
+
+  // Every thread inherits this mask; the main thread alone takes the signals, with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  conference::engine eng(opt.engine);
+  int msrp_port = eng.start(opt.msrp.host, opt.msrp.port);
+  if (msrp_port < 0) {
+    HERALD_LOG(error, "cannot listen for MSRP").kv("address", opt.msrp.host).kv("port", opt.msrp.port).kv("errno", -msrp_port);
+    return 1;
+  }
+  eng.set_advertise(opt.advertise.empty() ? opt.msrp.host + ":" + std::to_string(msrp_port) : opt.advertise);
+  for (std::size_t i = 0; i < eng.shard_count(); ++i)
+    HERALD_LOG(info, "shard ready").kv("shard", static_cast<std::uint64_t>(i)).kv("io_uring", eng.describe_shard(i));
+
+  api::server control(eng, opt.api);
+  int control_port = control.start(opt.control.host, opt.control.port);
+  if (control_port < 0) {
+    HERALD_LOG(error, "cannot listen for the control API").kv("address", opt.control.host).kv("errno", -control_port);
+    eng.stop();
+    return 1;
+  }
+  if (!opt.ready_file.empty() && !write_ready_file(opt.ready_file, msrp_port, control_port)) {
+    HERALD_LOG(error, "cannot write ready file").kv("path", opt.ready_file);
+  }
+#ifdef HERALD_WITH_MIMALLOC
+  const char* allocator = "mimalloc";
+#else
+  const char* allocator = "libc (sanitizer build)";
+#endif
+  HERALD_LOG(info, "heraldd serving")
+      .kv("msrp", opt.msrp.host + ":" + std::to_string(msrp_port))
+      .kv("control", opt.control.host + ":" + std::to_string(control_port))
+      .kv("shards", static_cast<std::uint64_t>(eng.shard_count()))
+      .kv("auth", opt.api.token.empty() ? "none" : "bearer")
+      .kv("allocator", allocator);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  HERALD_LOG(info, "draining").kv("signal", sig).kv("drain_timeout_ms", opt.drain_timeout_ns / 1'000'000);
+  bool clean = eng.drain(monotonic_ns() + opt.drain_timeout_ns);
+  std::size_t unfinished = eng.tracker().pending_total();
+  eng.stop();
+  control.stop();
+  HERALD_LOG(info, "stopped").kv("drained", clean ? "yes" : "no").kv("failed_at_shutdown", static_cast<std::uint64_t>(unfinished));
+  return 0;
+}

@@ -1,0 +1,201 @@
+// heraldd flag parsing.
+#include "herald/daemon/options.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <functional>
+
+namespace herald::daemon {
+
+namespace {
+
+bool parse_uint(std::string_view text, std::uint64_t& v) {
+  if (text.empty()) return false;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+struct flag {
+  std::string_view name;
+  std::string_view help;
+  std::function<bool(std::string_view, options&)> apply;  // nullptr for boolean flags handled inline
+};
+
+bool set_duration(std::string_view v, std::uint64_t& out) { return parse_duration(v, out); }
+bool set_size(std::string_view v, std::size_t& out) { return parse_size(v, out); }
+bool set_count(std::string_view v, std::size_t& out) {
+  std::uint64_t n;
+  if (!parse_uint(v, n)) return false;
+  out = static_cast<std::size_t>(n);
+  return true;
+}
+
+const std::vector<flag>& flags() {
+  static const std::vector<flag> table = {
+      {"--msrp", "host:port for MSRP (default 127.0.0.1:2855; port 0 picks one)",
+       [](std::string_view v, options& o) { return parse_host_port(v, o.msrp); }},
+      {"--control", "host:port for the control API (default 127.0.0.1:8780; non-loopback needs --token-file)",
+       [](std::string_view v, options& o) { return parse_host_port(v, o.control); }},
+      {"--advertise", "host:port written into session URIs (default: the MSRP address)",
+       [](std::string_view v, options& o) {
+         host_port hp;
+         if (!parse_host_port(v, hp)) return false;
+         o.advertise = std::string(v);
+         return true;
+       }},
+      {"--shards", "MSRP reactor shards, one thread each (default: one per core)",
+       [](std::string_view v, options& o) { return set_count(v, o.engine.shards) && o.engine.shards > 0 && o.engine.shards <= 256; }},
+      {"--token-file", "file holding the bearer token the control API requires",
+       [](std::string_view v, options& o) { o.token_file = std::string(v); return !v.empty(); }},
+      {"--max-chunk", "outgoing MSRP chunk size in bytes (default 2048)",
+       [](std::string_view v, options& o) { return set_size(v, o.engine.max_chunk_bytes) && o.engine.max_chunk_bytes >= 64; }},
+      {"--transaction-timeout", "no response within this fails the delivery with 408 (default 30s)",
+       [](std::string_view v, options& o) { return set_duration(v, o.engine.transaction_timeout_ns); }},
+      {"--message-retention", "how long delivery state is kept (default 10m)",
+       [](std::string_view v, options& o) { return set_duration(v, o.engine.message_retention_ns); }},
+      {"--max-queue-bytes", "outbound bytes queued per connection before it is a slow consumer (default 8MiB)",
+       [](std::string_view v, options& o) { return set_size(v, o.engine.max_queue_bytes) && o.engine.max_queue_bytes > 0; }},
+      {"--max-message-size", "largest message body accepted from the API or MSRP (default 16MiB)",
+       [](std::string_view v, options& o) { return set_size(v, o.engine.max_message_bytes); }},
+      {"--max-conferences", "conferences allowed (default 10000)",
+       [](std::string_view v, options& o) { return set_count(v, o.engine.max_conferences); }},
+      {"--max-participants", "participants per conference (default 2000000)",
+       [](std::string_view v, options& o) { return set_count(v, o.engine.max_participants_per_conference); }},
+      {"--max-sessions-per-connection", "MSRP sessions one connection may bind (default 100000)",
+       [](std::string_view v, options& o) { return set_count(v, o.engine.max_sessions_per_connection); }},
+      {"--max-request-body", "largest control API request body (default 64MiB)",
+       [](std::string_view v, options& o) { return set_size(v, o.api.max_request_body); }},
+      {"--header-timeout", "an MSRP or HTTP header must complete within this (default 10s)",
+       [](std::string_view v, options& o) {
+         return set_duration(v, o.engine.header_timeout_ns) && set_duration(v, o.api.head_timeout_ns);
+       }},
+      {"--drain-timeout", "on SIGTERM/SIGINT, time allowed to finish deliveries (default 10s)",
+       [](std::string_view v, options& o) { return set_duration(v, o.drain_timeout_ns); }},
+      {"--log-level", "debug, info, warn or error (default info)",
+       [](std::string_view v, options& o) { o.log_level = std::string(v); return !v.empty(); }},
+      {"--ready-file", "written with 'msrp=PORT control=PORT' once serving (for supervisors and tests)",
+       [](std::string_view v, options& o) { o.ready_file = std::string(v); return !v.empty(); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+bool parse_duration(std::string_view text, std::uint64_t& ns) {
+  std::size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  std::uint64_t n;
+  if (!parse_uint(text.substr(0, i), n)) return false;
+  std::string_view unit = text.substr(i);
+  std::uint64_t scale;
+  if (unit.empty() || unit == "s") scale = 1'000'000'000ULL;
+  else if (unit == "ms") scale = 1'000'000ULL;
+  else if (unit == "us") scale = 1'000ULL;
+  else if (unit == "m") scale = 60'000'000'000ULL;
+  else if (unit == "h") scale = 3'600'000'000'000ULL;
+  else return false;
+  if (n > UINT64_MAX / scale) return false;
+  ns = n * scale;
+  return true;
+}
+
+bool parse_size(std::string_view text, std::size_t& bytes) {
+  std::size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  std::uint64_t n;
+  if (!parse_uint(text.substr(0, i), n)) return false;
+  std::string_view unit = text.substr(i);
+  std::uint64_t scale;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "k" || unit == "K" || unit == "KiB") scale = 1ULL << 10;
+  else if (unit == "M" || unit == "MiB") scale = 1ULL << 20;
+  else if (unit == "G" || unit == "GiB") scale = 1ULL << 30;
+  else return false;
+  if (n > UINT64_MAX / scale) return false;
+  bytes = static_cast<std::size_t>(n * scale);
+  return true;
+}
+
+bool parse_host_port(std::string_view text, host_port& out) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.back() != ']') return false;
+    host = host.substr(1, host.size() - 2);
+  }
+  std::uint64_t port;
+  if (!parse_uint(text.substr(colon + 1), port) || port > 65535) return false;
+  out.host = std::string(host);
+  out.port = static_cast<std::uint16_t>(port);
+  return !out.host.empty();
+}
+
+bool is_loopback(std::string_view host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr a;
+  std::string h(host);
+  if (inet_pton(AF_INET, h.c_str(), &a) != 1) return false;
+  return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+bool parse_options(const std::vector<std::string_view>& args, options& out, std::string& error) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      out.help = true;
+      continue;
+    }
+    if (arg == "--pin-threads") {
+      out.engine.pin_threads = true;
+      continue;
+    }
+    std::string_view value;
+    std::string_view name = arg;
+    if (auto eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      error = "flag " + std::string(arg) + " needs a value";
+      return false;
+    }
+    bool known = false;
+    for (const flag& f : flags()) {
+      if (f.name != name) continue;
+      known = true;
+      if (!f.apply(value, out)) {
+        error = "bad value for " + std::string(name) + ": '" + std::string(value) + "'";
+        return false;
+      }
+    }
+    if (!known) {
+      error = "unknown flag " + std::string(name) + " (see --help)";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string usage() {
+  std::string out =
+      "heraldd: IM conference fan-out server (MSRP RFC 4975, Message/CPIM RFC 3862)\n\n"
+      "usage: heraldd [flags]\n\n";
+  for (const flag& f : flags()) {
+    out += "  ";
+    out += f.name;
+    out += std::string(f.name.size() < 30 ? 30 - f.name.size() : 1, ' ');
+    out += f.help;
+    out += '\n';
+  }
+  out += "  --pin-threads                 pin each shard thread to a core\n";
+  out += "  --help                        this text\n";
+  out +=
+      "\nSignals: SIGTERM/SIGINT stop accepting, finish deliveries up to --drain-timeout, fail the rest\n"
+      "(reason shutdown) and exit 0.\n";
+  return out;
+}
+
+}  // namespace herald::daemon

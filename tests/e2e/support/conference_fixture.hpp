@@ -1,0 +1,56 @@
+// A running heraldd with one conference whose participants are bound over a few multiplexed connections.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon_process.hpp"
+#include "http_client.hpp"
+#include "msrp_peer.hpp"
+
+namespace herald::e2e {
+
+struct participant_handle {
+  std::string id;
+  std::string address;
+  std::string path;     // Herald's session URI (our To-Path)
+  std::size_t peer = 0;  // index of the connection it is bound over
+};
+
+class conference_fixture {
+ public:
+  // Starts heraldd with `args`; false if it did not come up.
+  bool start(const std::vector<std::string>& args = {"--shards", "2"});
+  // Creates a conference and registers `participants` (batch API); addresses sip:u<i>@example.com.
+  bool create(std::size_t participants, std::string uri = "sip:team@example.com",
+              std::string display_name = "Team");
+  // Opens `connections` peers and binds every participant round-robin over them; all must get 200.
+  bool connect_all(std::size_t connections);
+  // POST /v1/conferences/{id}/messages with a JSON body; returns the reply.
+  http_reply post_message(const std::string& json);
+  http_reply message_status(const std::string& message_id);
+  // Pumps every peer until `pred` or the timeout.
+  template <typename Pred>
+  bool pump_all_until(Pred pred, int timeout_ms) {
+    std::uint64_t deadline = e2e_now_ms() + static_cast<std::uint64_t>(timeout_ms);
+    while (!pred()) {
+      if (e2e_now_ms() >= deadline) return false;
+      for (auto& p : peers) p->pump_once(0);
+      pump_some(5);
+    }
+    return true;
+  }
+  // Waits until GET /v1/messages/{id} reports pending == 0; returns the final status body.
+  std::string wait_complete(const std::string& message_id, int timeout_ms = 20000);
+  std::size_t total_sends() const;
+  void pump_some(int timeout_ms);
+
+  daemon_process daemon;
+  std::string conference_id;
+  std::string conference_uri;
+  std::vector<participant_handle> participants;
+  std::vector<std::unique_ptr<msrp_peer>> peers;
+};
+
+}  // namespace herald::e2e

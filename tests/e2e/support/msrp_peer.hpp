@@ -1,0 +1,107 @@
+// A test-side MSRP peer: one TCP connection carrying many sessions, as a relay or gateway does.
+// Blocking sockets + poll, deliberately independent of the engine's reactor so it tests it from outside.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/msrp/parser.hpp"
+
+namespace herald::e2e {
+
+std::uint64_t e2e_now_ms();
+
+struct received_send {
+  std::string transaction_id;
+  std::string to_path;
+  std::string from_path;
+  std::string message_id;
+  std::string content_type;
+  std::string byte_range;  // as written
+  std::string body;        // this chunk's data
+  char flag = '$';
+  std::string success_report, failure_report;
+};
+
+struct received_response {
+  std::string transaction_id;
+  int status = 0;
+};
+
+struct received_report {
+  std::string transaction_id;
+  std::string message_id;
+  std::string status;
+  std::string byte_range;
+};
+
+// What the peer does with SENDs it receives.
+struct peer_policy {
+  int respond_with = 200;    // status to answer SENDs with; 0 = never answer
+  bool read = true;          // false: stop reading entirely (slow consumer)
+};
+
+class msrp_peer {
+ public:
+  msrp_peer() = default;
+  ~msrp_peer();
+  msrp_peer(const msrp_peer&) = delete;
+  msrp_peer& operator=(const msrp_peer&) = delete;
+
+  // Connects to 127.0.0.1:port; returns 0 or -errno. rcvbuf > 0 shrinks SO_RCVBUF first.
+  int connect(std::uint16_t port, int rcvbuf = 0);
+  void close();
+  // Closes with SO_LINGER 0 so the server sees a reset.
+  void reset();
+  bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+
+  // The URI this peer uses as its own end of session n: msrp://127.0.0.1:9/<tag>-<n>;tcp.
+  std::string own_path(std::string_view herald_path) const;
+
+  // Sends a bodiless SEND for each path (pipelined) and waits for every response; returns the
+  // statuses in order (0 where none came within timeout_ms).
+  std::vector<int> bind(const std::vector<std::string>& herald_paths, int timeout_ms = 10000);
+
+  // Sends a SEND with a body (one chunk unless chunk_flag says otherwise); returns its tid.
+  std::string send(std::string_view herald_path, std::string_view content_type, std::string_view body,
+                   std::string_view extra_headers = "", std::string_view message_id = "",
+                   std::string_view byte_range = "", char flag = '$');
+  void send_raw(std::string_view bytes);
+
+  // Reads and handles what arrived, for up to timeout_ms or until pred() is true.
+  template <typename Pred>
+  bool pump_until(Pred pred, int timeout_ms);
+  bool pump_once(int timeout_ms);  // false on EOF/error
+
+  peer_policy policy;
+  std::vector<received_send> sends;
+  std::vector<received_response> responses;
+  std::vector<received_report> reports;
+  bool eof = false;
+  std::string tag = "peer";
+
+ private:
+  void handle(const msrp::message& m);
+  void write_all(std::string_view bytes);
+
+  int fd_ = -1;
+  std::string in_;
+  std::uint64_t next_tid_ = 1;
+};
+
+template <typename Pred>
+bool msrp_peer::pump_until(Pred pred, int timeout_ms) {
+  std::uint64_t deadline = e2e_now_ms() + static_cast<std::uint64_t>(timeout_ms);
+  while (!pred()) {
+    std::uint64_t now = e2e_now_ms();
+    if (now >= deadline) return false;
+    if (!pump_once(static_cast<int>(deadline - now)) && !pred()) return false;
+  }
+  return true;
+}
+
+}  // namespace herald::e2e
