@@ -9,6 +9,8 @@
 #include "herald/cpim/parser.hpp"
 
 namespace herald::e2e {
+
+using namespace herald::client;
 namespace {
 
 std::string base64(std::string_view in) {

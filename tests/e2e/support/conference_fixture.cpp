@@ -5,6 +5,8 @@
 
 namespace herald::e2e {
 
+using namespace herald::client;
+
 bool conference_fixture::start(const std::vector<std::string>& args) { return daemon.start(args); }
 
 bool conference_fixture::create(std::size_t count, std::string uri, std::string display_name) {
@@ -67,9 +69,9 @@ http_reply conference_fixture::message_status(const std::string& message_id) {
 }
 
 std::string conference_fixture::wait_complete(const std::string& message_id, int timeout_ms) {
-  std::uint64_t deadline = e2e_now_ms() + static_cast<std::uint64_t>(timeout_ms);
+  std::uint64_t deadline = now_ms() + static_cast<std::uint64_t>(timeout_ms);
   http_reply r;
-  while (e2e_now_ms() < deadline) {
+  while (now_ms() < deadline) {
     for (auto& p : peers) p->pump_once(0);
     r = message_status(message_id);
     if (r.status == 200 && json_int(r.body, "pending") == 0) return r.body;

@@ -5,11 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "daemon_process.hpp"
-#include "http_client.hpp"
-#include "msrp_peer.hpp"
+#include "herald/client/daemon_process.hpp"
+#include "herald/client/http_client.hpp"
+#include "herald/client/msrp_peer.hpp"
 
 namespace herald::e2e {
+
+using namespace herald::client;
 
 struct participant_handle {
   std::string id;
@@ -33,9 +35,9 @@ class conference_fixture {
   // Pumps every peer until `pred` or the timeout.
   template <typename Pred>
   bool pump_all_until(Pred pred, int timeout_ms) {
-    std::uint64_t deadline = e2e_now_ms() + static_cast<std::uint64_t>(timeout_ms);
+    std::uint64_t deadline = now_ms() + static_cast<std::uint64_t>(timeout_ms);
     while (!pred()) {
-      if (e2e_now_ms() >= deadline) return false;
+      if (now_ms() >= deadline) return false;
       for (auto& p : peers) p->pump_once(0);
       pump_some(5);
     }

@@ -1,5 +1,5 @@
 // Starting and stopping heraldd for end-to-end tests.
-#include "daemon_process.hpp"
+#include "herald/client/daemon_process.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,13 +11,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "msrp_peer.hpp"
+#include "herald/client/msrp_peer.hpp"
 
 #ifndef HERALD_HERALDD_PATH
 #define HERALD_HERALDD_PATH "heraldd"
 #endif
 
-namespace herald::e2e {
+namespace herald::client {
 
 std::string heraldd_path() {
   if (const char* p = std::getenv("HERALDD")) return p;
@@ -25,7 +25,7 @@ std::string heraldd_path() {
 }
 
 bool daemon_process::start(const std::vector<std::string>& extra_args, int timeout_ms) {
-  char tmpl[] = "/tmp/herald-e2e-XXXXXX";
+  char tmpl[] = "/tmp/herald-XXXXXX";
   if (!mkdtemp(tmpl)) return false;
   dir_ = tmpl;
   std::string ready = dir_ + "/ready";
@@ -47,8 +47,8 @@ bool daemon_process::start(const std::vector<std::string>& extra_args, int timeo
     execv(argv[0], argv.data());
     _exit(127);
   }
-  std::uint64_t deadline = e2e_now_ms() + static_cast<std::uint64_t>(timeout_ms);
-  while (e2e_now_ms() < deadline) {
+  std::uint64_t deadline = now_ms() + static_cast<std::uint64_t>(timeout_ms);
+  while (now_ms() < deadline) {
     std::ifstream in(ready);
     std::string line;
     if (std::getline(in, line) && line.find("control=") != std::string::npos) {
@@ -72,9 +72,9 @@ bool daemon_process::start(const std::vector<std::string>& extra_args, int timeo
 int daemon_process::stop(int timeout_ms) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
-  std::uint64_t deadline = e2e_now_ms() + static_cast<std::uint64_t>(timeout_ms);
+  std::uint64_t deadline = now_ms() + static_cast<std::uint64_t>(timeout_ms);
   int status = 0;
-  while (e2e_now_ms() < deadline) {
+  while (now_ms() < deadline) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -106,4 +106,4 @@ long daemon_process::rss_kib() const {
   return -1;
 }
 
-}  // namespace herald::e2e
+}  // namespace herald::client

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace herald::e2e {
+namespace herald::client {
 
 struct http_reply {
   int status = 0;  // 0: no reply (connection failed or timed out)
@@ -21,4 +21,4 @@ http_reply http_request(std::uint16_t port, std::string_view method, std::string
 std::string json_field(std::string_view json, std::string_view key);
 std::int64_t json_int(std::string_view json, std::string_view key);
 
-}  // namespace herald::e2e
+}  // namespace herald::client

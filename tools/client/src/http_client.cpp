@@ -1,5 +1,5 @@
 // Blocking HTTP/1.1 client implementation.
-#include "http_client.hpp"
+#include "herald/client/http_client.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,9 +10,9 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "msrp_peer.hpp"
+#include "herald/client/msrp_peer.hpp"
 
-namespace herald::e2e {
+namespace herald::client {
 
 http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target, std::string_view body,
                         std::string_view token, int timeout_ms) {
@@ -45,9 +45,9 @@ http_reply http_request(std::uint16_t port, std::string_view method, std::string
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
   std::string in;
-  std::uint64_t deadline = e2e_now_ms() + static_cast<std::uint64_t>(timeout_ms);
+  std::uint64_t deadline = now_ms() + static_cast<std::uint64_t>(timeout_ms);
   while (true) {
-    std::uint64_t now = e2e_now_ms();
+    std::uint64_t now = now_ms();
     if (now >= deadline) break;
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(deadline - now)) <= 0) break;
@@ -88,4 +88,4 @@ std::int64_t json_int(std::string_view json, std::string_view key) {
   return v.empty() ? -1 : std::strtoll(v.c_str(), nullptr, 10);
 }
 
-}  // namespace herald::e2e
+}  // namespace herald::client

@@ -10,9 +10,9 @@
 
 #include "herald/msrp/parser.hpp"
 
-namespace herald::e2e {
+namespace herald::client {
 
-std::uint64_t e2e_now_ms();
+std::uint64_t now_ms();
 
 struct received_send {
   std::string transaction_id;
@@ -95,13 +95,13 @@ class msrp_peer {
 
 template <typename Pred>
 bool msrp_peer::pump_until(Pred pred, int timeout_ms) {
-  std::uint64_t deadline = e2e_now_ms() + static_cast<std::uint64_t>(timeout_ms);
+  std::uint64_t deadline = now_ms() + static_cast<std::uint64_t>(timeout_ms);
   while (!pred()) {
-    std::uint64_t now = e2e_now_ms();
+    std::uint64_t now = now_ms();
     if (now >= deadline) return false;
     if (!pump_once(static_cast<int>(deadline - now)) && !pred()) return false;
   }
   return true;
 }
 
-}  // namespace herald::e2e
+}  // namespace herald::client

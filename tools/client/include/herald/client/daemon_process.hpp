@@ -1,4 +1,4 @@
-// Starts a real heraldd on ephemeral loopback ports for a test, and stops it (SIGTERM, then SIGKILL).
+// Starts a real heraldd on ephemeral loopback ports (tests, demo, load tools), and stops it (SIGTERM, then SIGKILL).
 #pragma once
 
 #include <sys/types.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace herald::e2e {
+namespace herald::client {
 
 class daemon_process {
  public:
@@ -35,4 +35,4 @@ class daemon_process {
 // Path of the heraldd binary under test (HERALDD env var, else the build tree's).
 std::string heraldd_path();
 
-}  // namespace herald::e2e
+}  // namespace herald::client

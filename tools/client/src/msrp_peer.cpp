@@ -1,5 +1,5 @@
 // Test-side MSRP peer implementation.
-#include "msrp_peer.hpp"
+#include "herald/client/msrp_peer.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,9 +14,9 @@
 
 #include "herald/msrp/encoder.hpp"
 
-namespace herald::e2e {
+namespace herald::client {
 
-std::uint64_t e2e_now_ms() {
+std::uint64_t now_ms() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return std::uint64_t(ts.tv_sec) * 1000 + std::uint64_t(ts.tv_nsec) / 1000000;
@@ -217,4 +217,4 @@ void msrp_peer::handle(const msrp::message& m) {
   }
 }
 
-}  // namespace herald::e2e
+}  // namespace herald::client
