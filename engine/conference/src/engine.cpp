@@ -51,6 +51,23 @@ int engine::start(std::string_view host, std::uint16_t port) {
   return shards_.listen(host, port);
 }
 
+shard_service* engine::attach_caller_shard(reactor::shard& s) {
+  services_.clear();
+  services_.push_back(std::make_unique<shard_service>(*this, s));
+  shard_descriptions_.assign(1, s.features().describe());
+  s.set_handler(services_.back().get());
+  caller_shard_ = &s;
+  return services_.back().get();
+}
+
+void engine::post(std::size_t shard, reactor::task t) {
+  if (caller_shard_) {
+    caller_shard_->post(std::move(t));
+  } else {
+    shards_.post(static_cast<std::uint16_t>(shard), std::move(t));
+  }
+}
+
 std::string engine::session_path(std::string_view session_id) const {
   std::string path = "msrp://";
   path += cfg_.advertise;
@@ -97,8 +114,7 @@ void engine::dispatch(const std::shared_ptr<message_record>& record,
       continue;
     }
     shard_service* svc = services_[i].get();
-    shards_.post(static_cast<std::uint16_t>(i),
-                 [svc, s = std::make_shared<fanout_slice>(std::move(slice))]() mutable { svc->deliver(std::move(*s)); });
+    post(i, [svc, s = std::make_shared<fanout_slice>(std::move(slice))]() mutable { svc->deliver(std::move(*s)); });
   }
 }
 
@@ -177,8 +193,8 @@ directory_error engine::remove_participant(std::string_view conference_id, std::
   directory_error e = dir_.remove_participant(conference_id, participant_id, gone);
   if (e == directory_error::ok && gone.bound()) {
     shard_service* svc = services_[static_cast<std::size_t>(gone.shard)].get();
-    shards_.post(static_cast<std::uint16_t>(gone.shard),
-                 [svc, gone] { svc->drop_sessions({gone}, failure_reason::participant_removed); });
+    post(static_cast<std::size_t>(gone.shard),
+         [svc, gone] { svc->drop_sessions({gone}, failure_reason::participant_removed); });
   }
   return e;
 }
@@ -193,7 +209,7 @@ directory_error engine::delete_conference(std::string_view conference_id) {
       if (static_cast<std::size_t>(b.shard) == i) mine.push_back(b);
     shard_service* svc = services_[i].get();
     // Every shard sweeps, bound sessions or not: targets that never bound also belong to this conference.
-    shards_.post(static_cast<std::uint16_t>(i), [svc, mine = std::move(mine)] {
+    post(i, [svc, mine = std::move(mine)] {
       svc->drop_sessions(mine, failure_reason::conference_deleted);
     });
   }

@@ -65,6 +65,9 @@ class engine {
 
   // Starts the shards and their SO_REUSEPORT MSRP listeners; the bound port or -errno.
   int start(std::string_view host, std::uint16_t port);
+  // For fuzzing and single-threaded tests: serve MSRP on a shard the caller runs (run_once) on its
+  // own thread, instead of start(). The shard must be init()ed; returns its service (engine-owned).
+  shard_service* attach_caller_shard(reactor::shard& s);
   // Refuses new messages and returns once every record is complete or the deadline passes.
   // Returns true when everything completed in time.
   bool drain(std::uint64_t deadline_ns);
@@ -99,11 +102,14 @@ class engine {
   std::string new_message_id();
 
  private:
+  void post(std::size_t shard, reactor::task t);
+
   engine_config cfg_;
   directory dir_;
   delivery_tracker tracker_;
   reactor::shard_group shards_;
   std::vector<std::unique_ptr<shard_service>> services_;
+  reactor::shard* caller_shard_ = nullptr;  // attach_caller_shard() mode
   std::vector<std::string> shard_descriptions_;
   std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> failed_outside_[failure_reason_count] = {};
