@@ -1,0 +1,42 @@
+// herald-load's merged results and their two renderings: a human table and one JSON object.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "histogram.hpp"
+#include "options.hpp"
+
+namespace herald::load {
+
+struct slow_message {
+  std::uint64_t seq = 0;
+  message_kind kind = message_kind::system;
+  std::uint64_t completion_us = 0;
+  std::string last_recipient;
+};
+
+struct summary {
+  std::uint64_t scheduled = 0, sent = 0, send_errors = 0;
+  std::uint64_t sent_by_kind[3] = {0, 0, 0};
+  std::uint64_t expected = 0, delivered = 0, missing = 0, duplicates = 0, mismatches = 0;
+  std::uint64_t incomplete_messages = 0, connections_lost = 0, bind_failures = 0;
+  double elapsed_s = 0;  // from the schedule start to the last delivery
+  double deliveries_per_s = 0;
+  histogram delivery_us, first_us, completion_us, api_post_us, send_lag_us;
+  std::vector<slow_message> slowest;
+  std::vector<std::string> errors;  // first few examples, any kind
+  long heraldd_rss_kib = -1;
+  int heraldd_exit = 0;  // with --spawn
+  double setup_register_s = 0, setup_bind_s = 0;
+  bool ok() const {
+    return send_errors == 0 && missing == 0 && duplicates == 0 && mismatches == 0 && connections_lost == 0 &&
+           bind_failures == 0 && heraldd_exit == 0 && sent == scheduled;
+  }
+};
+
+void print_human(const options& o, const summary& s);
+void print_json(const options& o, const summary& s);
+
+}  // namespace herald::load

@@ -1,0 +1,460 @@
+// The worker's loop and its delivery checks (see worker.hpp).
+#include "worker.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+
+#include "herald/core/clock.hpp"
+#include "herald/cpim/external_body.hpp"
+#include "herald/cpim/parser.hpp"
+#include "herald/msrp/encoder.hpp"
+#include "herald/msrp/parser.hpp"
+#include "herald/reactor/shard.hpp"
+
+namespace herald::load {
+
+namespace {
+
+std::string_view first_uri(std::string_view path) {
+  return path.substr(0, path.find(' '));
+}
+std::string_view last_uri(std::string_view path) {
+  auto sp = path.rfind(' ');
+  return sp == std::string_view::npos ? path : path.substr(sp + 1);
+}
+
+// Single-writer counter in shared memory: a plain load+store, no locked instruction per delivery.
+void bump(std::atomic<std::uint64_t>& a, std::uint64_t n = 1) {
+  a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+struct connection_state {
+  reactor::connection_ref ref;
+  msrp::parser parser;
+  // Chunked deliveries (bodies above heraldd's --max-chunk) being reassembled, by To-Path + Message-ID.
+  std::unordered_map<std::string, std::string> partial;
+  explicit connection_state(const msrp::limits& lim) : parser(lim) {}
+};
+
+class worker final : public reactor::connection_handler {
+ public:
+  worker(const worker_config& cfg, const plan& p, const std::vector<std::string>& paths,
+         shared_region& shared)
+      : cfg_(cfg),
+        plan_(p),
+        paths_(paths),
+        shared_(shared),
+        me_(shared.workers[cfg.index]),
+        results_(shared.results_of(cfg.index)),
+        shard_(make_config(cfg), this) {
+    limits_.max_body_bytes = 16u << 20;
+    local_count_ = p.participants / cfg.procs + (cfg.index < p.participants % cfg.procs ? 1 : 0);
+    bits_.resize(p.count);
+    expected_sum_.assign(p.count, 0);
+  }
+
+  int run();
+
+  void on_open(reactor::shard& s, reactor::connection_ref c) override {
+    auto cs = std::make_unique<connection_state>(limits_);
+    cs->ref = c;
+    s.set_user(c, cs.get());
+    states_.push_back(std::move(cs));
+  }
+  std::size_t on_data(reactor::shard& s, reactor::connection_ref c, std::string_view bytes) override;
+  void on_frames_written(reactor::shard&, reactor::connection_ref, std::span<const std::uint64_t>) override {}
+  void on_closed(reactor::shard&, reactor::connection_ref, reactor::close_reason why,
+                 std::span<const std::uint64_t>) override {
+    if (stopping_) return;
+    bump(me_.connections_lost);
+    // One example is enough: a slow-consumer cut usually takes every connection at once.
+    if (me_.connections_lost.load(std::memory_order_relaxed) == 1)
+      example("MSRP connection closed by heraldd or the kernel: %s", reactor::to_string(why));
+  }
+
+ private:
+  static reactor::shard_config make_config(const worker_config& cfg) {
+    reactor::shard_config sc;
+    sc.max_connections = static_cast<std::uint32_t>(cfg.connections + 16);
+    sc.max_queue_bytes = 64u << 20;  // the bind burst is queued at once
+    sc.max_input_bytes = 32u << 20;
+    return sc;
+  }
+  void example(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+  bool connect_all();
+  void queue_binds();
+  void send_chat(std::uint64_t seq);
+  void respond(connection_state& cs, const msrp::message& m);
+  void handle_response(const msrp::message& m);
+  void deliver(connection_state& cs, const msrp::message& m, std::uint64_t now);
+  void check(std::uint64_t participant, std::string_view cpim_bytes, std::uint64_t now);
+  void mismatch(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+  void finish();
+  std::uint64_t t0() const { return shared_.control->t0_ns.load(std::memory_order_acquire); }
+  bool stop_requested() const { return shared_.control->stop.load(std::memory_order_acquire) != 0; }
+
+  worker_config cfg_;
+  const plan& plan_;
+  const std::vector<std::string>& paths_;
+  shared_region& shared_;
+  worker_block& me_;
+  message_result* results_;
+  msrp::limits limits_;
+  reactor::shard shard_;
+  std::vector<std::unique_ptr<connection_state>> states_;
+  std::vector<reactor::connection_ref> conns_;
+  std::uint64_t local_count_ = 0;
+  std::vector<std::vector<std::uint64_t>> bits_;  // per message: which local participants got it
+  std::vector<std::uint64_t> expected_sum_;       // per message: FNV-1a of its body, 0 until first needed
+  bool stopping_ = false;
+};
+
+void worker::example(const char* fmt, ...) {
+  std::uint32_t k = me_.example_count.load(std::memory_order_relaxed);
+  if (k >= worker_block::max_examples) return;
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(me_.examples[k], sizeof me_.examples[k], fmt, ap);
+  va_end(ap);
+  me_.example_count.store(k + 1, std::memory_order_release);
+}
+
+void worker::mismatch(const char* fmt, ...) {
+  bump(me_.mismatches);
+  std::uint32_t k = me_.example_count.load(std::memory_order_relaxed);
+  if (k >= worker_block::max_examples) return;
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(me_.examples[k], sizeof me_.examples[k], fmt, ap);
+  va_end(ap);
+  me_.example_count.store(k + 1, std::memory_order_release);
+}
+
+bool worker::connect_all() {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(cfg_.msrp_port);
+  if (::inet_pton(AF_INET, cfg_.msrp_host.c_str(), &addr.sin_addr) != 1) {
+    example("bad MSRP address %s", cfg_.msrp_host.c_str());
+    return false;
+  }
+  for (std::size_t i = 0; i < cfg_.connections; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      example("socket: %s (connection %zu)", std::strerror(errno), i);
+      return false;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+      example("connect: %s (connection %zu)", std::strerror(errno), i);
+      ::close(fd);
+      return false;
+    }
+    auto ref = shard_.adopt(fd);
+    if (!ref.ok()) {
+      example("adopt failed (connection %zu)", i);
+      return false;
+    }
+    conns_.push_back(ref.value());
+  }
+  return true;
+}
+
+// One bodiless SEND per session (RFC 4975 §7.1 binds the session to this connection), all pipelined.
+void worker::queue_binds() {
+  for (std::uint64_t j = 0; j < local_count_; ++j) {
+    std::uint64_t i = j * cfg_.procs + cfg_.index;
+    std::string tid = "bind" + std::to_string(i);
+    std::string text = "MSRP " + tid + " SEND\r\nTo-Path: " + paths_[i] + "\r\nFrom-Path: " + own_path(i) +
+                       "\r\nMessage-ID: " + tid + "\r\nByte-Range: 1-0/0\r\n-------" + tid + "$\r\n";
+    reactor::connection_ref c = conns_[j % conns_.size()];
+    char* out = shard_.header_alloc(c, text.size());
+    if (!out) {
+      bump(me_.bind_failed);
+      example("no header space for bind of %s", address_of(i).c_str());
+      continue;
+    }
+    std::memcpy(out, text.data(), text.size());
+    reactor::frame f;
+    f.add(std::string_view(out, text.size()));
+    shard_.send(c, std::move(f));
+  }
+}
+
+void worker::send_chat(std::uint64_t seq) {
+  std::uint64_t sender = plan_.sender_of(seq);
+  std::uint64_t j = sender / cfg_.procs;
+  std::string body = plan_.body(seq);
+  std::string cpim = "From: <" + address_of(sender) + ">\r\nTo: <" + std::string(conference_uri) +
+                     ">\r\n\r\nContent-Type: text/plain\r\n\r\n" + body;
+  std::string tid = "chat" + std::to_string(seq);
+  std::string n = std::to_string(cpim.size());
+  std::string text = "MSRP " + tid + " SEND\r\nTo-Path: " + paths_[sender] +
+                     "\r\nFrom-Path: " + own_path(sender) + "\r\nMessage-ID: " + tid + "\r\nByte-Range: 1-" +
+                     n + "/" + n + "\r\nContent-Type: message/cpim\r\n\r\n" + cpim + "\r\n-------" + tid +
+                     "$\r\n";
+  reactor::frame f;
+  f.body = shared_buffer::copy_of(text);
+  f.add(f.body.view());
+  shared_.sends[seq].store(send_state::sent, std::memory_order_release);
+  shared_.control->expected_deliveries.fetch_add(plan_.recipients_of(seq), std::memory_order_relaxed);
+  bump(me_.chat_sent);
+  if (shard_.send(conns_[j % conns_.size()], std::move(f)) != reactor::send_error::ok) {
+    shared_.sends[seq].store(send_state::failed, std::memory_order_release);
+    example("chat message %llu could not be queued", static_cast<unsigned long long>(seq));
+  }
+}
+
+std::size_t worker::on_data(reactor::shard& s, reactor::connection_ref c, std::string_view bytes) {
+  auto* cs = static_cast<connection_state*>(s.user(c));
+  if (!cs) return bytes.size();
+  const std::uint64_t now = monotonic_ns();
+  std::size_t consumed = 0;
+  while (consumed < bytes.size()) {
+    msrp::message m;
+    msrp::parse_result r = cs->parser.feed(bytes.substr(consumed), m);
+    if (r.status == msrp::parse_status::need_more) break;
+    cs->parser.reset();
+    if (r.status == msrp::parse_status::error) {
+      mismatch("heraldd sent unparsable MSRP (%.*s); connection dropped",
+               static_cast<int>(msrp::to_string(r.error).size()), msrp::to_string(r.error).data());
+      s.close(c);
+      return bytes.size();
+    }
+    consumed += r.consumed;
+    if (m.kind == msrp::message_kind::response) {
+      handle_response(m);
+    } else if (m.method == msrp::request_method::send) {
+      respond(*cs, m);
+      deliver(*cs, m, now);
+    }
+  }
+  return consumed;
+}
+
+// The load client is a well-behaved recipient: every SEND is answered at once (RFC 4975 §7.2 rules).
+void worker::respond(connection_state& cs, const msrp::message& m) {
+  if (m.failure_report == msrp::report_mode::no || m.failure_report == msrp::report_mode::partial) return;
+  std::string_view to = first_uri(m.from_path);
+  std::string_view from = last_uri(m.to_path);
+  std::size_t n = 64 + 2 * m.transaction_id.size() + to.size() + from.size();
+  char* out = shard_.header_alloc(cs.ref, n);
+  if (!out) return;
+  auto r = msrp::encode_response(std::span<char>(out, n), m.transaction_id, 200, "OK", to, from);
+  if (!r.ok()) return;
+  reactor::frame f;
+  f.add(std::string_view(out, r.value()));
+  shard_.send(cs.ref, std::move(f));
+}
+
+void worker::handle_response(const msrp::message& m) {
+  std::string_view tid = m.transaction_id;
+  std::uint64_t n = 0;
+  if (tid.substr(0, 4) == "bind") {
+    if (m.status_code == 200) {
+      bump(me_.bound);
+    } else {
+      bump(me_.bind_failed);
+      example("bind %.*s answered %u", static_cast<int>(tid.size()), tid.data(), m.status_code);
+    }
+  } else if (tid.substr(0, 4) == "chat" && leading_number(tid.substr(4), n) && n < plan_.count) {
+    if (m.status_code != 200) {
+      bump(me_.chat_rejected);
+      shared_.sends[n].store(send_state::failed, std::memory_order_release);
+      example("chat message %llu answered %u", static_cast<unsigned long long>(n), m.status_code);
+    }
+  }
+}
+
+void worker::deliver(connection_state& cs, const msrp::message& m, std::uint64_t now) {
+  std::uint64_t idx = 0;
+  std::string_view to = m.to_path;
+  if (to.substr(0, own_path_prefix.size()) != own_path_prefix ||
+      !leading_number(to.substr(own_path_prefix.size()), idx) || idx >= plan_.participants ||
+      idx % cfg_.procs != cfg_.index) {
+    mismatch("SEND to a path that is not ours: %.*s", static_cast<int>(to.size()), to.data());
+    return;
+  }
+  const bool single = m.flag == msrp::continuation::complete &&
+                      (!m.byte_range || (m.byte_range->start == 1 && !m.byte_range->total_unknown &&
+                                         m.byte_range->total == m.body.size()));
+  if (single) {
+    check(idx, m.body, now);
+    return;
+  }
+  std::string key(to);
+  key.append(" ").append(m.message_id);
+  std::string& buf = cs.partial[key];
+  if (m.byte_range && m.byte_range->start != buf.size() + 1) {
+    mismatch("chunk out of order for %s", address_of(idx).c_str());
+    cs.partial.erase(key);
+    return;
+  }
+  buf.append(m.body);
+  if (m.flag == msrp::continuation::abort) {
+    cs.partial.erase(key);
+  } else if (m.flag == msrp::continuation::complete) {
+    std::string whole = std::move(buf);
+    cs.partial.erase(key);
+    check(idx, whole, now);
+  }
+}
+
+void worker::check(std::uint64_t idx, std::string_view bytes, std::uint64_t now) {
+  char addr[64];
+  std::string_view address(addr, format_address(addr, sizeof addr, idx));
+  cpim::message cm;
+  if (cpim::parse_final(bytes, cm) != cpim::parse_error::ok) {
+    mismatch("unparsable CPIM delivered to %s", addr);
+    return;
+  }
+  const cpim::header* to = cm.find(cpim::header_kind::to);
+  if (!to || to->addr.uri != address) {
+    std::string_view got = to ? to->addr.uri : std::string_view("(none)");
+    mismatch("CPIM To %.*s delivered to %s", static_cast<int>(got.size()), got.data(), addr);
+    return;
+  }
+  std::uint64_t seq = 0;
+  bool external = cm.content_type.substr(0, 21) == "message/external-body";
+  if (external) {
+    auto x = cpim::parse_external_body(cm.content_type, cm.body);
+    if (!x.ok() || x->url.substr(0, external_url_prefix.size()) != external_url_prefix ||
+        !leading_number(x->url.substr(external_url_prefix.size()), seq) || seq >= plan_.count ||
+        x->url != plan_.external_url(seq) || x->content_type != external_content_type || !x->has_size ||
+        x->size != plan_.size || plan_.kind_of(seq) != message_kind::external) {
+      mismatch("bad message/external-body delivered to %s", addr);
+      return;
+    }
+  } else {
+    if (cm.body.substr(0, 4) != "seq=" || !leading_number(cm.body.substr(4), seq) || seq >= plan_.count ||
+        plan_.kind_of(seq) == message_kind::external) {
+      mismatch("body without a valid sequence number delivered to %s", addr);
+      return;
+    }
+    if (expected_sum_[seq] == 0) expected_sum_[seq] = fnv1a(plan_.body(seq)) | 1;
+    if ((fnv1a(cm.body) | 1) != expected_sum_[seq]) {
+      mismatch("body checksum mismatch: message %llu to %s", static_cast<unsigned long long>(seq), addr);
+      return;
+    }
+  }
+  const bool chat = plan_.kind_of(seq) == message_kind::chat;
+  std::string_view from = cm.from() ? cm.from()->uri : std::string_view();
+  if (chat ? from != address_of(plan_.sender_of(seq)) : from != conference_uri) {
+    mismatch("CPIM From %.*s on %s message %llu to %s", static_cast<int>(from.size()), from.data(),
+             to_string(plan_.kind_of(seq)), static_cast<unsigned long long>(seq), addr);
+    return;
+  }
+  std::uint64_t local = idx / cfg_.procs;
+  auto& bits = bits_[seq];
+  if (bits.empty()) bits.assign((local_count_ + 63) / 64, 0);
+  std::uint64_t mask = std::uint64_t{1} << (local % 64);
+  if (bits[local / 64] & mask) {
+    bump(me_.duplicates);
+    example("duplicate: message %llu delivered twice to %s", static_cast<unsigned long long>(seq), addr);
+    return;
+  }
+  bits[local / 64] |= mask;
+  message_result& r = results_[seq];
+  if (r.count == 0) r.first_ns = now;
+  r.last_ns = now;
+  r.last_participant = static_cast<std::uint32_t>(idx);
+  ++r.count;
+  std::uint64_t due = t0() + plan_.offset_ns(seq);
+  std::uint64_t us = now > due ? (now - due) / 1000 : 0;
+  bump(me_.latency_counts[histogram::bucket_of(us)]);
+  if (us < me_.latency_min_us.load(std::memory_order_relaxed))
+    me_.latency_min_us.store(us, std::memory_order_relaxed);
+  if (us > me_.latency_max_us.load(std::memory_order_relaxed))
+    me_.latency_max_us.store(us, std::memory_order_relaxed);
+  me_.last_delivery_ns.store(now, std::memory_order_relaxed);
+  bump(me_.delivered);
+}
+
+// Every message that was sent must have reached every local recipient (but its sender) exactly once.
+void worker::finish() {
+  std::uint64_t missing = 0;
+  for (std::uint64_t seq = 0; seq < plan_.count; ++seq) {
+    if (shared_.sends[seq].load(std::memory_order_acquire) != send_state::sent) continue;
+    bool chat = plan_.kind_of(seq) == message_kind::chat;
+    std::uint64_t sender = chat ? plan_.sender_of(seq) : UINT64_MAX;
+    bool sender_here = chat && sender % cfg_.procs == cfg_.index;
+    std::uint64_t expected = local_count_ - (sender_here ? 1 : 0);
+    if (results_[seq].count >= expected) continue;
+    missing += expected - results_[seq].count;
+    const auto& bits = bits_[seq];
+    for (std::uint64_t j = 0; j < local_count_; ++j) {
+      std::uint64_t i = j * cfg_.procs + cfg_.index;
+      if (i == sender || (!bits.empty() && (bits[j / 64] >> (j % 64) & 1))) continue;
+      example("missing: message %llu (%s) never reached %s", static_cast<unsigned long long>(seq),
+              to_string(plan_.kind_of(seq)), address_of(i).c_str());
+      break;
+    }
+  }
+  me_.missing.store(missing, std::memory_order_relaxed);
+}
+
+int worker::run() {
+  if (int rc = shard_.init(); rc < 0) {
+    example("io_uring setup failed: %s", std::strerror(-rc));
+    me_.state.store(worker_state::failed, std::memory_order_release);
+    return 1;
+  }
+  if (!connect_all()) {
+    me_.state.store(worker_state::failed, std::memory_order_release);
+    return 1;
+  }
+  queue_binds();
+  std::uint64_t deadline = monotonic_ns() + static_cast<std::uint64_t>(cfg_.bind_timeout_ms) * 1'000'000ULL;
+  while (me_.bound.load(std::memory_order_relaxed) + me_.bind_failed.load(std::memory_order_relaxed) <
+             local_count_ &&
+         monotonic_ns() < deadline && !stop_requested())
+    shard_.run_once(5'000'000);
+  if (me_.bound.load(std::memory_order_relaxed) != local_count_) {
+    if (me_.bind_failed.load(std::memory_order_relaxed) == 0) example("session binds timed out");
+    me_.state.store(worker_state::failed, std::memory_order_release);
+    return 1;
+  }
+  me_.state.store(worker_state::ready, std::memory_order_release);
+
+  std::vector<std::uint64_t> chats;  // chat messages this worker's participants send, in order
+  for (std::uint64_t seq = 0; seq < plan_.count; ++seq)
+    if (plan_.kind_of(seq) == message_kind::chat && plan_.sender_of(seq) % cfg_.procs == cfg_.index)
+      chats.push_back(seq);
+  std::size_t next = 0;
+  while (!stop_requested()) {
+    std::uint64_t wait = 5'000'000;
+    if (std::uint64_t start = t0(); start != 0) {
+      std::uint64_t now = monotonic_ns();
+      while (next < chats.size() && start + plan_.offset_ns(chats[next]) <= now) send_chat(chats[next++]);
+      if (next < chats.size()) {
+        std::uint64_t due = start + plan_.offset_ns(chats[next]);
+        wait = std::min<std::uint64_t>(wait, due > now ? due - now : 0);
+      }
+    }
+    shard_.run_once(wait);
+  }
+  stopping_ = true;
+  finish();
+  me_.state.store(worker_state::done, std::memory_order_release);
+  return 0;
+}
+
+}  // namespace
+
+int run_worker(const worker_config& cfg, const plan& p, const std::vector<std::string>& herald_paths,
+               shared_region& shared) {
+  auto w = std::make_unique<worker>(cfg, p, herald_paths, shared);
+  return w->run();
+}
+
+}  // namespace herald::load
