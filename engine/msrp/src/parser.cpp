@@ -285,6 +285,10 @@ error_code check_byte_range_length(const message& m) {
   return expected == m.body.size() ? error_code::ok : error_code::byte_range_mismatch;
 }
 
+bool parser::check_paths(const message& m) const {
+  return m.kind == message_kind::request || lim_.validate_response_paths;
+}
+
 bool parser::path_valid(int which, std::string_view value) {
   std::size_t& len = path_cache_len_[which];
   char* cache = path_cache_[which];
@@ -366,12 +370,12 @@ parse_result parser::feed(std::string_view in, message& m) {
     if (header_count == 1) {
       if (!iequals(name, "To-Path"))
         return fail(iequals(name, "From-Path") ? error_code::bad_header_order : error_code::missing_to_path);
-      if (!path_valid(0, value)) return fail(error_code::bad_uri);
+      if (check_paths(m) && !path_valid(0, value)) return fail(error_code::bad_uri);
       m.to_path = value;
     } else if (header_count == 2) {
       if (!iequals(name, "From-Path"))
         return fail(iequals(name, "To-Path") ? error_code::bad_header_order : error_code::missing_from_path);
-      if (!path_valid(1, value)) return fail(error_code::bad_uri);
+      if (check_paths(m) && !path_valid(1, value)) return fail(error_code::bad_uri);
       m.from_path = value;
     } else if (error_code e = parse_header(name, value, m); e != error_code::ok) {
       return fail(e);
