@@ -60,9 +60,7 @@ delivery_check inspect(const received_send& s) {
 class SystemMessage : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(f.start()) << f.daemon.log(); }
-  void TearDown() override {
-    EXPECT_EQ(f.daemon.stop(), 0) << f.daemon.log();
-  }
+  void TearDown() override { EXPECT_EQ(f.daemon.stop(), 0) << f.daemon.log(); }
   // Received SENDs per participant index, keyed by the To-Path the peer registered for it.
   std::map<std::size_t, std::vector<const received_send*>> by_participant() {
     std::map<std::string, std::size_t> index;
@@ -82,7 +80,8 @@ class SystemMessage : public ::testing::Test {
 TEST_F(SystemMessage, ToOneRecipient_OnlyItReceives) {
   ASSERT_TRUE(f.create(5));
   ASSERT_TRUE(f.connect_all(2));
-  http_reply r = f.post_message(R"({"to":["sip:u3@example.com"],"content_type":"text/plain","body":"hello u3"})");
+  http_reply r =
+      f.post_message(R"({"to":["sip:u3@example.com"],"content_type":"text/plain","body":"hello u3"})");
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(json_int(r.body, "recipients"), 1);
   std::string status = f.wait_complete(json_field(r.body, "id"));
@@ -120,7 +119,8 @@ TEST_F(SystemMessage, ToSubset_OnlyTargetsReceive) {
 
 TEST_F(SystemMessage, UnknownRecipientIsRefusedWith422ListingIt) {
   ASSERT_TRUE(f.create(2));
-  http_reply r = f.post_message(R"({"to":["sip:u1@example.com","sip:nobody@example.com"],"content_type":"text/plain","body":"x"})");
+  http_reply r = f.post_message(
+      R"({"to":["sip:u1@example.com","sip:nobody@example.com"],"content_type":"text/plain","body":"x"})");
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_NE(r.body.find("sip:nobody@example.com"), std::string::npos) << r.body;
 }
@@ -132,7 +132,8 @@ TEST_F(SystemMessage, ToAllOf10000Over100Connections_EachGetsExactlyOneIdentical
   static constexpr char kBody[] = "bin\0ary\r\n-------notatid$\r\nmore\0\xff\xfe tail";
   std::string body(kBody, sizeof kBody - 1);
   body += std::string("\r\n-------", 9);
-  http_reply r = f.post_message(R"({"content_type":"application/octet-stream","body_base64":")" + base64(body) + R"("})");
+  http_reply r = f.post_message(R"({"content_type":"application/octet-stream","body_base64":")" +
+                                base64(body) + R"("})");
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(json_int(r.body, "recipients"), static_cast<std::int64_t>(kParticipants));
   std::string id = json_field(r.body, "id");

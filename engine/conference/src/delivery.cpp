@@ -41,6 +41,7 @@ bool message_record::settle(std::size_t recipient, delivery_state to, failure_re
   slots_[recipient].status = status;
   slots_[recipient].state.store(static_cast<std::uint8_t>(to), std::memory_order_release);
   (to == delivery_state::delivered ? delivered_ : failed_).fetch_add(1, std::memory_order_acq_rel);
+  if (conference_pending_) conference_pending_->fetch_sub(1, std::memory_order_acq_rel);
   // One counter decides completion: two separate counters could both miss the last settle.
   if (settled_.fetch_add(1, std::memory_order_acq_rel) + 1 == recipients())
     completed_ns_.store(monotonic_ns(), std::memory_order_release);

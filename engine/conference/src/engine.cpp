@@ -87,6 +87,22 @@ std::string engine::new_message_id() {
   return id;
 }
 
+std::shared_ptr<std::atomic<std::size_t>> engine::reserve_pending(const std::string& conference_id,
+                                                                  std::size_t n) {
+  std::shared_ptr<std::atomic<std::size_t>> counter;
+  {
+    std::lock_guard lock(pending_mutex_);
+    auto& slot = pending_by_conference_[conference_id];
+    if (!slot) slot = std::make_shared<std::atomic<std::size_t>>(0);
+    counter = slot;
+  }
+  std::size_t seen = counter->load(std::memory_order_acquire);
+  do {
+    if (seen + n > cfg_.max_pending_deliveries) return nullptr;
+  } while (!counter->compare_exchange_weak(seen, seen + n, std::memory_order_acq_rel));
+  return counter;
+}
+
 std::vector<shard_metrics> engine::metrics() const {
   std::vector<shard_metrics> out;
   for (const auto& s : services_)
@@ -181,8 +197,14 @@ send_result engine::send_system_message(system_message msg) {
     out.detail = std::string(fanout::to_string(made.error()));
     return out;
   }
+  auto pending = reserve_pending(msg.conference_id, plan.addresses.size());
+  if (!pending) {
+    out.error = send_error::too_many_pending;
+    return out;
+  }
   auto tmpl = std::make_shared<const fanout::frame_template>(std::move(made).value());
   out.record = std::make_shared<message_record>(new_message_id(), std::move(plan.addresses), monotonic_ns());
+  out.record->track_pending(std::move(pending));
   tracker_.add(out.record);
   dispatch(out.record, tmpl, plan);
   return out;
@@ -203,6 +225,11 @@ directory_error engine::delete_conference(std::string_view conference_id) {
   std::vector<binding> gone;
   directory_error e = dir_.delete_conference(conference_id, gone);
   if (e != directory_error::ok) return e;
+  {
+    // Records still pending keep their counter alive; only the lookup entry goes.
+    std::lock_guard lock(pending_mutex_);
+    pending_by_conference_.erase(std::string(conference_id));
+  }
   for (std::size_t i = 0; i < services_.size(); ++i) {
     std::vector<binding> mine;
     for (const binding& b : gone)
@@ -218,6 +245,13 @@ directory_error engine::delete_conference(std::string_view conference_id) {
 
 bool engine::drain(std::uint64_t deadline_ns) {
   draining_.store(true, std::memory_order_release);
+  // Stop accepting MSRP connections: a peer arriving now could only be refused work.
+  if (started_ && !caller_shard_) {
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+      reactor::shard* s = &shards_.at(static_cast<std::uint16_t>(i));
+      shards_.post(static_cast<std::uint16_t>(i), [s] { s->close_listeners(); });
+    }
+  }
   while (monotonic_ns() < deadline_ns) {
     if (tracker_.pending_total() == 0) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -83,7 +83,9 @@ void shard_service::stamp_target(std::uint32_t slot, outbound& o, std::uint32_t 
   while (true) {
     char* out = shard_.header_alloc(s->conn, max_bytes);
     if (!out) {
-      settle_failed(o, index, failure_reason::disconnected, 0);
+      // A closing connection (e.g. just cut loose as a slow consumer) is settled by on_closed with the
+      // reason it closed for; an open one refused only because the header exceeds the pool's chunk.
+      if (shard_.is_open(s->conn)) settle_failed(o, index, failure_reason::error_response, 500);
       return;
     }
     delivery_key key{slot, o.generation % 62, index, cursor.offset + chunk >= total};
@@ -108,10 +110,11 @@ void shard_service::stamp_target(std::uint32_t slot, outbound& o, std::uint32_t 
     f.token = make_token(slot, o.generation);
     reactor::send_error e = shard_.send(s->conn, std::move(f));
     if (e != reactor::send_error::ok) {
-      settle_failed(o, index,
-                    e == reactor::send_error::slow_consumer ? failure_reason::slow_consumer
-                                                            : failure_reason::disconnected,
-                    0);
+      if (e == reactor::send_error::slow_consumer) {
+        settle_failed(o, index, failure_reason::slow_consumer, 0);
+      } else if (shard_.is_open(s->conn)) {
+        settle_failed(o, index, failure_reason::disconnected, 0);
+      }  // else closing: on_closed settles it with the close's reason
       return;
     }
     ++o.frames_outstanding;
@@ -205,7 +208,7 @@ void shard_service::drop_sessions(const std::vector<binding>& gone, failure_reas
     if (b.shard != shard_.id()) continue;
     session* s = sessions_.get(b.slot, b.generation);
     if (!s) continue;
-    auto* cs = static_cast<connection_state*>(shard_.user(s->conn));
+    connection_state* cs = state_of(s->conn);
     if (cs) {
       std::erase(cs->sessions, b.slot);
       cs->chunks.drop_session(b.slot);

@@ -44,7 +44,15 @@ void shard_service::on_open(reactor::shard& s, reactor::connection_ref c) {
   cs->parser = msrp::parser(limits_);
   cs->index = connections_.size();
   connections_.push_back(cs);
+  if (by_index_.size() <= c.index) by_index_.resize(c.index + 1, nullptr);
+  by_index_[c.index] = cs;
   s.set_user(c, cs);
+}
+
+shard_service::connection_state* shard_service::state_of(reactor::connection_ref c) const {
+  if (c.index >= by_index_.size()) return nullptr;
+  connection_state* cs = by_index_[c.index];
+  return cs && cs->ref == c ? cs : nullptr;
 }
 
 std::size_t shard_service::on_data(reactor::shard& s, reactor::connection_ref c, std::string_view bytes) {
@@ -102,6 +110,8 @@ long shard_service::answer_malformed(connection_state& cs, std::string_view inpu
   std::size_t after = at + end_line.size();
   if (input.substr(after + 1, 2) != "\r\n") return -1;
   bool is_response = tid_end + 4 <= input.size() && std::isdigit(static_cast<unsigned char>(input[tid_end + 1]));
+  // RFC 4975 §7.1.2: a REPORT is never answered, not even a malformed one.
+  bool is_report = input.substr(tid_end + 1, 8) == "REPORT\r\n";
   auto header = [&](std::string_view name) -> std::string_view {
     std::size_t p = input.find(name);
     if (p == std::string_view::npos || p > at) return {};
@@ -111,7 +121,8 @@ long shard_service::answer_malformed(connection_state& cs, std::string_view inpu
   };
   std::string_view to = first_uri(header("\r\nFrom-Path: "));
   std::string_view from = last_uri(header("\r\nTo-Path: "));
-  if (!is_response && !to.empty() && !from.empty() && msrp::parse_uri(to).ok() && msrp::parse_uri(from).ok())
+  if (!is_response && !is_report && !to.empty() && !from.empty() && msrp::parse_uri(to).ok() &&
+      msrp::parse_uri(from).ok())
     respond(cs.ref, tid, msrp::status_for(error), to, from);
   HERALD_LOG(debug, "malformed msrp").kv("error", msrp::to_string(error)).kv("shard", shard_.id());
   return static_cast<long>(after + 3);
@@ -119,10 +130,12 @@ long shard_service::answer_malformed(connection_state& cs, std::string_view inpu
 
 void shard_service::respond(reactor::connection_ref c, std::string_view tid, int status, std::string_view to_path,
                             std::string_view from_path) {
-  std::size_t n = 64 + tid.size() + to_path.size() + from_path.size() + tid.size();
+  std::string_view comment = msrp::status_comment(status);
+  // Start line, two path headers and the end-line: 46 fixed bytes plus the variable parts.
+  std::size_t n = 64 + comment.size() + to_path.size() + from_path.size() + 2 * tid.size();
   char* out = shard_.header_alloc(c, n);
   if (!out) return;
-  auto r = msrp::encode_response(std::span<char>(out, n), tid, status, msrp::status_comment(status), to_path, from_path);
+  auto r = msrp::encode_response(std::span<char>(out, n), tid, status, comment, to_path, from_path);
   if (!r.ok()) return;
   reactor::frame f;
   f.add(std::string_view(out, r.value()));
@@ -285,8 +298,12 @@ int shard_service::accept_participant_message(session& s, std::string_view conte
   fanout_plan plan;
   if (engine_.dir().plan(s.conference_id, {}, s.participant_id, plan) != directory_error::ok)
     return msrp::status_session_does_not_exist;
+  auto pending = engine_.reserve_pending(s.conference_id, plan.addresses.size());
+  // MSRP has no "busy" status; 413 (RFC 4975 §7.2: stop sending this message) is the nearest.
+  if (!pending) return msrp::status_stop_sending;
   std::string id = engine_.new_message_id();
   auto record = std::make_shared<message_record>(std::move(id), std::move(plan.addresses), monotonic_ns());
+  record->track_pending(std::move(pending));
   plan.addresses.clear();
   engine_.tracker().add(record);
   ++counters_.participant_messages;
@@ -345,10 +362,10 @@ void shard_service::release_connection_sessions(connection_state& cs, failure_re
   cs.sessions.clear();
 }
 
-void shard_service::on_closed(reactor::shard& s, reactor::connection_ref c, reactor::close_reason why,
+void shard_service::on_closed(reactor::shard&, reactor::connection_ref c, reactor::close_reason why,
                               std::span<const std::uint64_t> unsent_tokens) {
   for (std::uint64_t token : unsent_tokens) frame_done(token);
-  auto* cs = static_cast<connection_state*>(s.user(c));
+  connection_state* cs = state_of(c);
   if (!cs) return;
   failure_reason reason = why == reactor::close_reason::slow_consumer ? failure_reason::slow_consumer
                           : why == reactor::close_reason::shard_stopping ? failure_reason::shutdown
@@ -358,7 +375,7 @@ void shard_service::on_closed(reactor::shard& s, reactor::connection_ref c, reac
   connections_[cs->index] = connections_.back();
   connections_[cs->index]->index = cs->index;
   connections_.pop_back();
-  s.set_user(c, nullptr);
+  by_index_[c.index] = nullptr;
   delete cs;
   schedule_sweep();
 }

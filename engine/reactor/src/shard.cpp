@@ -137,6 +137,14 @@ void shard::stop() {
 
 void shard::begin_stop() {
   stopping_ = true;
+  close_listeners();
+  for (std::uint32_t i = 0; i < conns_.size(); ++i) {
+    if (conns_[i]->state == conn_state::open || conns_[i]->state == conn_state::connecting)
+      begin_close(i, close_reason::shard_stopping);
+  }
+}
+
+void shard::close_listeners() {
   for (std::uint32_t li = 0; li < listeners_.size(); ++li) {
     listener& l = *listeners_[li];
     if (l.fd < 0) continue;
@@ -151,10 +159,6 @@ void shard::begin_stop() {
       ::close(l.fd);
       l.fd = -1;
     }
-  }
-  for (std::uint32_t i = 0; i < conns_.size(); ++i) {
-    if (conns_[i]->state == conn_state::open || conns_[i]->state == conn_state::connecting)
-      begin_close(i, close_reason::shard_stopping);
   }
 }
 

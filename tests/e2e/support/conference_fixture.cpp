@@ -7,7 +7,9 @@ namespace herald::e2e {
 
 using namespace herald::client;
 
-bool conference_fixture::start(const std::vector<std::string>& args) { return daemon.start(args); }
+bool conference_fixture::start(const std::vector<std::string>& args) {
+  return daemon.start(args);
+}
 
 bool conference_fixture::create(std::size_t count, std::string uri, std::string display_name) {
   conference_uri = uri;
@@ -24,7 +26,8 @@ bool conference_fixture::create(std::size_t count, std::string uri, std::string 
       body += R"({"address":"sip:u)" + std::to_string(i) + R"(@example.com"})";
     }
     body += "]}";
-    r = http_request(daemon.control_port(), "POST", "/v1/conferences/" + conference_id + "/participants:batch", body);
+    r = http_request(daemon.control_port(), "POST",
+                     "/v1/conferences/" + conference_id + "/participants:batch", body);
     if (r.status != 201) return false;
     // Pull each {"id":…,"address":…,"path":…} out in order.
     std::size_t at = 0;
@@ -40,11 +43,12 @@ bool conference_fixture::create(std::size_t count, std::string uri, std::string 
   return participants.size() == count;
 }
 
-bool conference_fixture::connect_all(std::size_t connections) {
+bool conference_fixture::connect_all(std::size_t connections, const std::map<std::size_t, int>& rcvbuf) {
   for (std::size_t i = 0; i < connections; ++i) {
     auto p = std::make_unique<msrp_peer>();
     p->tag = "c" + std::to_string(i);
-    if (p->connect(daemon.msrp_port()) != 0) return false;
+    auto small = rcvbuf.find(i);
+    if (p->connect(daemon.msrp_port(), small == rcvbuf.end() ? 0 : small->second) != 0) return false;
     peers.push_back(std::move(p));
   }
   std::vector<std::vector<std::string>> paths(connections);
@@ -78,6 +82,63 @@ std::string conference_fixture::wait_complete(const std::string& message_id, int
     pump_some(10);
   }
   return r.body;
+}
+
+std::size_t conference_fixture::add_peer(const std::string& tag) {
+  auto p = std::make_unique<msrp_peer>();
+  p->tag = tag;
+  p->connect(daemon.msrp_port());
+  peers.push_back(std::move(p));
+  return peers.size() - 1;
+}
+
+int conference_fixture::wait_response(msrp_peer& p, const std::string& tid, int timeout_ms) {
+  int status = 0;
+  auto seen = [&] {
+    for (const auto& r : p.responses)
+      if (r.transaction_id == tid) {
+        status = r.status;
+        return true;
+      }
+    return false;
+  };
+  p.pump_until(seen, timeout_ms);
+  return status;
+}
+
+std::map<std::size_t, std::vector<const received_send*>> conference_fixture::by_participant() const {
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < participants.size(); ++i)
+    if (participants[i].peer < peers.size())
+      index[peers[participants[i].peer]->own_path(participants[i].path)] = i;
+  std::map<std::size_t, std::vector<const received_send*>> out;
+  for (const auto& p : peers)
+    for (const auto& s : p->sends) {
+      auto it = index.find(s.to_path);
+      out[it == index.end() ? SIZE_MAX : it->second].push_back(&s);
+    }
+  return out;
+}
+
+failure_entry failure_of(const std::string& status_body, const std::string& address) {
+  failure_entry f;
+  std::size_t at = status_body.find("{\"address\":\"" + address + "\"");
+  if (at == std::string::npos) return f;
+  std::string_view obj(status_body.data() + at, status_body.find('}', at) - at + 1);
+  f.found = true;
+  f.status = json_int(obj, "status");
+  f.reason = json_field(obj, "reason");
+  return f;
+}
+
+std::vector<std::string> failure_reasons(const std::string& status_body) {
+  std::vector<std::string> out;
+  for (std::size_t at = status_body.find("\"reason\":"); at != std::string::npos;
+       at = status_body.find("\"reason\":", at + 1)) {
+    std::size_t close = status_body.find('}', at);
+    out.push_back(json_field(std::string_view(status_body.data() + at, close - at + 1), "reason"));
+  }
+  return out;
 }
 
 std::size_t conference_fixture::total_sends() const {

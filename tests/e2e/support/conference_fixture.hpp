@@ -1,6 +1,7 @@
 // A running heraldd with one conference whose participants are bound over a few multiplexed connections.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,7 +17,7 @@ using namespace herald::client;
 struct participant_handle {
   std::string id;
   std::string address;
-  std::string path;     // Herald's session URI (our To-Path)
+  std::string path;      // Herald's session URI (our To-Path)
   std::size_t peer = 0;  // index of the connection it is bound over
 };
 
@@ -28,7 +29,26 @@ class conference_fixture {
   bool create(std::size_t participants, std::string uri = "sip:team@example.com",
               std::string display_name = "Team");
   // Opens `connections` peers and binds every participant round-robin over them; all must get 200.
-  bool connect_all(std::size_t connections);
+  // rcvbuf[i] > 0 shrinks peer i's SO_RCVBUF before it connects (slow consumers).
+  bool connect_all(std::size_t connections, const std::map<std::size_t, int>& rcvbuf = {});
+  // Opens one more peer without binding anything; returns its index in peers.
+  std::size_t add_peer(const std::string& tag);
+  // Pumps `p` until it has a response to `tid`; its status, or 0 if none came in time.
+  int wait_response(msrp_peer& p, const std::string& tid, int timeout_ms = 10000);
+  // Received SENDs per participant index (SIZE_MAX: a To-Path no participant owns).
+  std::map<std::size_t, std::vector<const received_send*>> by_participant() const;
+  // GET /v1/messages/{id} until `pred(body)` or the timeout; returns the last body.
+  template <typename Pred>
+  std::string wait_status(const std::string& message_id, Pred pred, int timeout_ms = 20000) {
+    std::uint64_t deadline = now_ms() + static_cast<std::uint64_t>(timeout_ms);
+    http_reply r;
+    while (now_ms() < deadline) {
+      r = message_status(message_id);
+      if (r.status == 200 && pred(r.body)) return r.body;
+      pump_some(5);
+    }
+    return r.body;
+  }
   // POST /v1/conferences/{id}/messages with a JSON body; returns the reply.
   http_reply post_message(const std::string& json);
   http_reply message_status(const std::string& message_id);
@@ -54,5 +74,16 @@ class conference_fixture {
   std::vector<participant_handle> participants;
   std::vector<std::unique_ptr<msrp_peer>> peers;
 };
+
+// One entry of a message status's "failures" array.
+struct failure_entry {
+  bool found = false;
+  std::int64_t status = 0;
+  std::string reason;
+};
+// The failure listed for `address` in a GET /v1/messages/{id} body.
+failure_entry failure_of(const std::string& status_body, const std::string& address);
+// Every failure reason listed, in order.
+std::vector<std::string> failure_reasons(const std::string& status_body);
 
 }  // namespace herald::e2e

@@ -64,6 +64,11 @@ class message_record {
     }
   }
   std::uint64_t last_written_ns() const { return last_written_ns_.load(std::memory_order_acquire); }
+  // The conference's pending-deliveries counter (--max-pending-deliveries), already raised by
+  // recipients(); each recipient lowers it once as it settles. Set before the first settle.
+  void track_pending(std::shared_ptr<std::atomic<std::size_t>> conference_pending) {
+    conference_pending_ = std::move(conference_pending);
+  }
 
  private:
   struct slot {
@@ -82,6 +87,7 @@ class message_record {
   std::atomic<std::size_t> settled_{0};
   std::atomic<std::uint64_t> completed_ns_{0};
   std::atomic<std::uint64_t> last_written_ns_{0};
+  std::shared_ptr<std::atomic<std::size_t>> conference_pending_;
 };
 
 // Message records by id, kept until --message-retention passes after creation.

@@ -5,9 +5,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "herald/conference/config.hpp"
@@ -68,7 +70,8 @@ class engine {
   // For fuzzing and single-threaded tests: serve MSRP on a shard the caller runs (run_once) on its
   // own thread, instead of start(). The shard must be init()ed; returns its service (engine-owned).
   shard_service* attach_caller_shard(reactor::shard& s);
-  // Refuses new messages and returns once every record is complete or the deadline passes.
+  // Refuses new messages and MSRP connections (listeners closed) and returns once every record is
+  // complete or the deadline passes.
   // Returns true when everything completed in time.
   bool drain(std::uint64_t deadline_ns);
   // Fails every pending delivery with reason shutdown and stops the shards.
@@ -100,6 +103,9 @@ class engine {
                 int local_shard = -1);
   // The record id for a new message.
   std::string new_message_id();
+  // Reserves n pending deliveries against the conference's --max-pending-deliveries: the counter the
+  // record must track (record::track_pending), or nullptr when the conference is at its limit.
+  std::shared_ptr<std::atomic<std::size_t>> reserve_pending(const std::string& conference_id, std::size_t n);
 
  private:
   void post(std::size_t shard, reactor::task t);
@@ -112,6 +118,8 @@ class engine {
   reactor::shard* caller_shard_ = nullptr;  // attach_caller_shard() mode
   std::vector<std::string> shard_descriptions_;
   std::atomic<bool> draining_{false};
+  std::mutex pending_mutex_;  // guards the map only; the counters are atomics the shards lower
+  std::unordered_map<std::string, std::shared_ptr<std::atomic<std::size_t>>> pending_by_conference_;
   std::atomic<std::uint64_t> failed_outside_[failure_reason_count] = {};
   bool started_ = false;
 };

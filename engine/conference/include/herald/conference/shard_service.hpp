@@ -99,6 +99,9 @@ class shard_service final : public reactor::connection_handler {
                std::string_view from_path);
   long answer_malformed(connection_state& cs, std::string_view input, msrp::error_code error);
   void release_connection_sessions(connection_state& cs, failure_reason why);
+  // This shard's state for c, or nullptr. Kept here rather than in the reactor's user pointer because
+  // the reactor clears that before on_closed, exactly when the sessions must be released.
+  connection_state* state_of(reactor::connection_ref c) const;
 
   // outbound (shard_fanout.cpp)
   void stamp_target(std::uint32_t slot, outbound& o, std::uint32_t index);
@@ -118,6 +121,7 @@ class shard_service final : public reactor::connection_handler {
   std::vector<outbound> outbox_;
   std::vector<std::uint32_t> free_outbound_;
   std::vector<connection_state*> connections_;
+  std::vector<connection_state*> by_index_;  // indexed by connection_ref::index
   fast_rng rng_;
   msrp::limits limits_;
   bool sweep_scheduled_ = false;

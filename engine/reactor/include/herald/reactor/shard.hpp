@@ -65,6 +65,9 @@ class shard {
   int listen(std::string_view host, std::uint16_t port, int backlog = 1024);
   // Takes ownership of a listening fd; 0 or -errno.
   int add_listener(int fd);
+  // Stops accepting: every listener closes (an armed accept is cancelled first); open connections stay.
+  // Draining uses it so new peers are refused while deliveries in flight finish.
+  void close_listeners();
 
   // Outgoing connection via IORING_OP_CONNECT; on_open or on_closed(connect_failed) follows.
   result<connection_ref, open_error> connect(std::string_view host, std::uint16_t port);

@@ -1,0 +1,110 @@
+// Control API errors per endpoint (400/401/404/405/409/413/422), /metrics and /healthz, over real HTTP.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "conference_fixture.hpp"
+
+namespace herald::e2e {
+
+using namespace herald::client;
+namespace {
+
+class ControlApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(f.start({"--shards", "2", "--max-request-body", "4k"})) << f.daemon.log();
+    ASSERT_TRUE(f.create(2));
+  }
+  void TearDown() override { EXPECT_EQ(f.daemon.stop(), 0) << f.daemon.log(); }
+  http_reply call(std::string_view method, const std::string& target, std::string_view body = "") {
+    return http_request(f.daemon.control_port(), method, target, body);
+  }
+  std::string conf() { return "/v1/conferences/" + f.conference_id; }
+  conference_fixture f;
+};
+
+struct bad_request {
+  const char* what;
+  const char* method;
+  std::string target;  // "{c}" stands for the fixture's conference path
+  std::string body;
+  int status;
+};
+
+TEST_F(ControlApi, EachEndpointRejectsBadInputWithItsStatus) {
+  const std::string c = "{c}";
+  const std::vector<bad_request> table = {
+      {"create: malformed JSON", "POST", "/v1/conferences", R"({"uri":)", 400},
+      {"create: missing uri", "POST", "/v1/conferences", R"({"display_name":"x"})", 400},
+      {"create: CR/LF in display name", "POST", "/v1/conferences",
+       R"({"uri":"sip:a@b.c","display_name":"a\r\nFrom: x"})", 422},
+      {"get: unknown conference", "GET", "/v1/conferences/cNoSuchConf1", "", 404},
+      {"delete: unknown conference", "DELETE", "/v1/conferences/cNoSuchConf1", "", 404},
+      {"add: malformed JSON", "POST", c + "/participants", "{", 400},
+      {"add: missing address", "POST", c + "/participants", R"({"display_name":"x"})", 400},
+      {"add: unknown conference", "POST", "/v1/conferences/cNoSuchConf1/participants",
+       R"({"address":"sip:n@example.com"})", 404},
+      {"add: duplicate address", "POST", c + "/participants", R"({"address":"sip:u0@example.com"})", 409},
+      {"add: CR/LF in address", "POST", c + "/participants", R"({"address":"sip:x@example.com\r\nTo: y"})",
+       422},
+      {"add: CR/LF in display name", "POST", c + "/participants",
+       R"({"address":"sip:z@example.com","display_name":"z\nq"})", 422},
+      {"batch: malformed JSON", "POST", c + "/participants:batch", R"({"participants":[)", 400},
+      {"batch: duplicate inside", "POST", c + "/participants:batch",
+       R"({"participants":[{"address":"sip:d@example.com"},{"address":"sip:d@example.com"}]})", 409},
+      {"remove: unknown participant", "DELETE", c + "/participants/pNoSuchPart1", "", 404},
+      {"send: malformed JSON", "POST", c + "/messages", R"({"content_type":)", 400},
+      {"send: no body", "POST", c + "/messages", R"({"content_type":"text/plain"})", 400},
+      {"send: unknown conference", "POST", "/v1/conferences/cNoSuchConf1/messages",
+       R"({"content_type":"text/plain","body":"x"})", 404},
+      {"send: request body too large", "POST", c + "/messages",
+       R"({"content_type":"text/plain","body":")" + std::string(8000, 'x') + R"("})", 413},
+      {"status: unknown message", "GET", "/v1/messages/mNoSuchMessage", "", 404},
+      {"status: wrong method", "DELETE", "/v1/messages/mNoSuchMessage", "", 405},
+      {"conferences: wrong method", "PUT", "/v1/conferences", "", 405},
+      {"metrics: wrong method", "POST", "/metrics", "", 405},
+  };
+  for (const bad_request& t : table) {
+    std::string target = t.target;
+    if (target.rfind(c, 0) == 0) target = conf() + target.substr(c.size());
+    http_reply r = call(t.method, target, t.body);
+    EXPECT_EQ(r.status, t.status) << t.what << ": " << r.body;
+    if (r.status != 405 && r.status != 413) {
+      EXPECT_NE(r.body.find("\"error\""), std::string::npos) << t.what << ": " << r.body;
+    }
+  }
+}
+
+TEST_F(ControlApi, MetricsHasDeliveryTotalsAndPerShardSeries) {
+  http_reply r = call("GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("herald_deliveries_total"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("{shard=\"0\"}"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("{shard=\"1\"}"), std::string::npos) << r.body;
+}
+
+TEST_F(ControlApi, Healthz200) {
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+}
+
+TEST(ControlApiToken, WithoutOrWithWrongBearerToken_401_WithTheRightOne_200) {
+  char dir[] = "/tmp/herald-token-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string file = std::string(dir) + "/token";
+  std::ofstream(file) << "s3cret-token-value\n";
+  conference_fixture f;
+  ASSERT_TRUE(f.start({"--shards", "1", "--token-file", file})) << f.daemon.log();
+  std::uint16_t port = f.daemon.control_port();
+  EXPECT_EQ(http_request(port, "GET", "/healthz").status, 401);
+  EXPECT_EQ(http_request(port, "POST", "/v1/conferences", R"({"uri":"sip:a@b.c"})").status, 401);
+  EXPECT_EQ(http_request(port, "GET", "/metrics", "", "wrong-token").status, 401);
+  EXPECT_EQ(http_request(port, "GET", "/healthz", "", "s3cret-token-value").status, 200);
+  EXPECT_EQ(f.daemon.stop(), 0) << f.daemon.log();
+  std::remove(file.c_str());
+  ::rmdir(dir);
+}
+
+}  // namespace
+}  // namespace herald::e2e
