@@ -109,6 +109,17 @@ TEST_F(DeliveryFailure, SlowConsumer_FailsAndIsClosed_OthersDelivered) {
   EXPECT_EQ(failure_of(after, "sip:u1@example.com").reason, "not_connected") << after;
 }
 
+// A relay carrying 2,000 sessions receives 2,000 frames at once for one message: its queue room grows
+// with its sessions (--max-queue-bytes-per-session), so the burst is not mistaken for a slow consumer.
+TEST_F(DeliveryFailure, BurstToManySessionsOnOneConnection_IsNotASlowConsumer) {
+  start({"--max-queue-bytes", "64k"});
+  ASSERT_TRUE(f.create(2000));
+  ASSERT_TRUE(f.connect_all(1));
+  std::string status = f.wait_complete(post_to_all(std::string(1024, 'b')), 30000);
+  EXPECT_EQ(json_int(status, "delivered"), 2000) << status;
+  EXPECT_EQ(json_int(status, "failed"), 0) << status;
+}
+
 TEST_F(DeliveryFailure, RegisteredButNeverBound_FailsNotConnected) {
   start();
   ASSERT_TRUE(f.create(3));

@@ -22,8 +22,9 @@ constexpr std::uint64_t tick_ns = 100'000'000;
 
 shard_service::shard_service(engine& eng, reactor::shard& shard) : engine_(eng), shard_(shard) {
   limits_.max_body_bytes = std::max<std::size_t>(eng.config().max_message_bytes, 64 * 1024);
-  // Interop: the RFC 4975 §4 example itself carries a Byte-Range end that does not match its body.
   limits_.check_byte_range_length = true;
+  // Responses are matched by transaction id and connection; their paths are never used.
+  limits_.validate_response_paths = false;
   tick_timer_ = shard_.add_timer(monotonic_ns() + tick_ns, [this] { on_tick(); });
 }
 
@@ -211,6 +212,7 @@ void shard_service::drop_sessions(const std::vector<binding>& gone, failure_reas
     connection_state* cs = state_of(s->conn);
     if (cs) {
       std::erase(cs->sessions, b.slot);
+      update_queue_limit(*cs);
       cs->chunks.drop_session(b.slot);
     }
     sessions_.release(b.slot, why);

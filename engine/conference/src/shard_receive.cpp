@@ -165,6 +165,12 @@ void shard_service::handle_request(connection_state& cs, const msrp::message& m)
   handle_chunk(cs, slot, m);
 }
 
+void shard_service::update_queue_limit(connection_state& cs) {
+  const engine_config& cfg = engine_.config();
+  std::size_t scaled = cs.sessions.size() * cfg.max_queue_bytes_per_session;
+  shard_.set_queue_limit(cs.ref, scaled > cfg.max_queue_bytes ? scaled : 0);
+}
+
 std::uint32_t shard_service::bind_session(connection_state& cs, const msrp::message& m, int& status) {
   auto to = msrp::split_path(m.to_path);
   auto from = msrp::split_path(m.from_path);
@@ -221,6 +227,7 @@ std::uint32_t shard_service::bind_session(connection_state& cs, const msrp::mess
   s.local_path = engine_.session_path(s.session_id);
   sessions_.index(slot);
   cs.sessions.push_back(slot);
+  update_queue_limit(cs);
   ++counters_.bind_ok;
   return slot;
 }

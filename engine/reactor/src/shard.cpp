@@ -427,6 +427,13 @@ void shard::deliver(connection& c, std::uint32_t idx, std::string_view bytes) {
   c.input.erase(0, used);
 }
 
+bool shard::set_queue_limit(connection_ref r, std::size_t bytes) {
+  connection* c = lookup(r);
+  if (!c) return false;
+  c->queue_limit = bytes;
+  return true;
+}
+
 bool shard::close_after_flush(connection_ref r, close_reason why) {
   connection* c = lookup(r);
   if (!c || c->state == conn_state::closing) return false;
@@ -499,6 +506,7 @@ void shard::finalize(std::uint32_t idx) {
   c.state = conn_state::free;
   c.reason = close_reason::none;
   c.outbound = c.peer_eof = c.dirty = c.handed_out = c.close_when_flushed = false;
+  c.queue_limit = 0;
   c.user = nullptr;
   free_slots_.push_back(idx);
   --live_connections_;

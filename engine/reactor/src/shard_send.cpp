@@ -29,7 +29,7 @@ send_error shard::send(connection_ref r, frame&& f) {
   if (c->state != conn_state::open && c->state != conn_state::connecting) return send_error::not_open;
   const std::size_t bytes = f.size();
   if (bytes == 0) return send_error::empty_frame;
-  if (c->queued_bytes + bytes > cfg_.max_queue_bytes) {
+  if (c->queued_bytes + bytes > (c->queue_limit ? c->queue_limit : cfg_.max_queue_bytes)) {
     // A peer that stops reading must not pin unbounded memory or slow its conference: cut it loose.
     ++stats_.slow_consumers;
     begin_close(r.index, close_reason::slow_consumer);

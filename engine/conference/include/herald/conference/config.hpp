@@ -14,6 +14,9 @@ struct engine_config {
   std::uint64_t transaction_timeout_ns = 30'000'000'000ULL;  // no response → failed, 408
   std::uint64_t message_retention_ns = 600'000'000'000ULL;   // delivery state kept this long
   std::size_t max_queue_bytes = 8u << 20;                    // per connection; beyond: slow consumer
+  // A relay/gateway connection carrying many sessions gets this much more room per bound session, so one
+  // message fanned out to its 10^4 sessions (10^4 frames queued at once) is not mistaken for slowness.
+  std::size_t max_queue_bytes_per_session = 64u << 10;
   std::size_t max_message_bytes = 16u << 20;                 // one message's body, any source (413)
   std::size_t max_sessions_per_connection = 100'000;
   std::size_t max_pending_deliveries = 4'000'000;            // per conference, across messages

@@ -91,6 +91,7 @@ class shard_service final : public reactor::connection_handler {
   void handle_request(connection_state& cs, const msrp::message& m);
   void handle_response(connection_state& cs, const msrp::message& m);
   static constexpr std::uint32_t no_slot = UINT32_MAX;
+  void update_queue_limit(connection_state& cs);
   std::uint32_t bind_session(connection_state& cs, const msrp::message& m, int& status);
   void handle_chunk(connection_state& cs, std::uint32_t slot, const msrp::message& m);
   int accept_participant_message(session& s, std::string_view content_type, shared_buffer body);

@@ -86,6 +86,9 @@ class shard {
   bool close_after_flush(connection_ref c, close_reason why = close_reason::local);
   bool is_open(connection_ref c) const;
   std::size_t queued_bytes(connection_ref c) const;
+  // Overrides max_queue_bytes for one connection (a relay carrying many sessions needs more room than
+  // one participant); 0 restores the shard default. False if c is stale.
+  bool set_queue_limit(connection_ref c, std::size_t bytes);
   // One pointer of upper-layer context per connection (session), so no map lookup per event.
   void set_user(connection_ref c, void* user);
   void* user(connection_ref c) const;
