@@ -64,7 +64,7 @@ directory_error directory::list_participants(std::string_view id, std::size_t of
   if (it == conferences_.end()) return directory_error::no_such_conference;
   const auto& order = it->second.participant_order;
   for (std::size_t i = offset; i < order.size() && out.size() < limit; ++i)
-    out.push_back(it->second.participants.at(order[i]));
+    out.push_back(*order[i]);
   return directory_error::ok;
 }
 
@@ -136,10 +136,10 @@ directory_error directory::add_locked(conference_entry& c, std::string address, 
   p.display_name = std::move(display_name);
   sessions_.emplace(p.session_id, session_entry{c.info.id, p.id});
   c.by_address.emplace(p.address, p.id);
-  c.participant_order.push_back(p.id);
   out = p;
   std::string key = p.id;
-  c.participants.emplace(std::move(key), std::move(p));
+  auto node = c.participants.emplace(std::move(key), std::move(p)).first;
+  c.participant_order.push_back(&node->second);
   ++participants_;
   return directory_error::ok;
 }
@@ -156,7 +156,7 @@ directory_error directory::remove_participant(std::string_view conference_id, st
   if (unbound.bound()) --bound_;
   sessions_.erase(pit->second.session_id);
   c.by_address.erase(pit->second.address);
-  std::erase(c.participant_order, pit->second.id);
+  std::erase(c.participant_order, &pit->second);
   c.participants.erase(pit);
   --participants_;
   return directory_error::ok;
@@ -218,7 +218,7 @@ directory_error directory::plan(std::string_view conference_id, const std::vecto
   if (to.empty()) {
     out.addresses.reserve(c.participants.size());
     out.targets.reserve(c.participants.size());
-    for (const auto& pid : c.participant_order) add(c.participants.at(pid));
+    for (const participant* p : c.participant_order) add(*p);
     return directory_error::ok;
   }
   // A recipient named twice still gets one SEND: "for each target recipient" (OMA IM TS 7.2.3.4).

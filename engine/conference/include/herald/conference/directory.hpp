@@ -113,7 +113,9 @@ class directory {
  private:
   struct conference_entry {
     conference_info info;
-    std::vector<std::string> participant_order;  // participant ids, registration order
+    // Registration order. unordered_map nodes never move, so plans walk these pointers instead of
+    // hashing every participant id for every message.
+    std::vector<participant*> participant_order;
     std::unordered_map<std::string, participant> participants;  // by participant id
     std::unordered_map<std::string, std::string> by_address;    // address -> participant id
   };
