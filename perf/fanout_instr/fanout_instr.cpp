@@ -110,9 +110,9 @@ int run_engine(std::size_t recipients, std::size_t size) {
   for (std::size_t base = 0; base < parts.size(); base += 500) {
     std::string binds;
     for (std::size_t i = base; i < std::min(parts.size(), base + 500); ++i) {
-      std::string tid = "b" + std::to_string(i);
+      std::string tid = "bind" + std::to_string(i);  // RFC 4975 §9: tids and Message-IDs are 4..32 chars
       binds += "MSRP " + tid + " SEND\r\nTo-Path: " + eng.session_path(parts[i].session_id) +
-               "\r\nFrom-Path: msrp://127.0.0.1:9/p-" + std::to_string(i) + ";tcp\r\nMessage-ID: m" +
+               "\r\nFrom-Path: msrp://127.0.0.1:9/p-" + std::to_string(i) + ";tcp\r\nMessage-ID: mesg" +
                std::to_string(i) + "\r\nByte-Range: 1-0/0\r\n-------" + tid + "$\r\n";
     }
     write_all(p.fd, binds);
