@@ -20,13 +20,20 @@ std::string_view to_string(failure_reason r) {
   return "unknown";
 }
 
-message_record::message_record(std::string id, std::vector<std::string> addresses, std::uint64_t created_ns)
+message_record::message_record(std::string id, std::shared_ptr<const roster> r, bool everyone,
+                               std::vector<std::uint32_t> members, std::uint64_t created_ns)
     : id_(std::move(id)),
-      addresses_(std::move(addresses)),
-      slots_(new slot[addresses_.size()]),
+      roster_(std::move(r)),
+      everyone_(everyone),
+      members_(std::move(members)),
+      slots_(new slot[recipients()]),
       created_ns_(created_ns) {
-  if (addresses_.empty()) completed_ns_.store(created_ns, std::memory_order_release);
+  if (recipients() == 0) completed_ns_.store(created_ns, std::memory_order_release);
 }
+
+message_record::message_record(std::string id, std::vector<std::string> addresses, std::uint64_t created_ns)
+    : message_record(std::move(id), std::make_shared<const roster>(roster{std::move(addresses)}), true, {},
+                     created_ns) {}
 
 bool message_record::settle(std::size_t recipient, delivery_state to, failure_reason reason,
                             std::uint16_t status) {

@@ -134,6 +134,8 @@ directory_error directory::add_locked(conference_entry& c, std::string address, 
   } while (sessions_.count(p.session_id));
   p.address = std::move(address);
   p.display_name = std::move(display_name);
+  p.order = static_cast<std::uint32_t>(c.participant_order.size());
+  c.snapshot.reset();
   sessions_.emplace(p.session_id, session_entry{c.info.id, p.id});
   c.by_address.emplace(p.address, p.id);
   out = p;
@@ -156,7 +158,10 @@ directory_error directory::remove_participant(std::string_view conference_id, st
   if (unbound.bound()) --bound_;
   sessions_.erase(pit->second.session_id);
   c.by_address.erase(pit->second.address);
-  std::erase(c.participant_order, &pit->second);
+  auto& order = c.participant_order;
+  order.erase(order.begin() + pit->second.order);
+  for (std::size_t i = pit->second.order; i < order.size(); ++i) order[i]->order = static_cast<std::uint32_t>(i);
+  c.snapshot.reset();
   c.participants.erase(pit);
   --participants_;
   return directory_error::ok;
@@ -210,15 +215,28 @@ directory_error directory::plan(std::string_view conference_id, const std::vecto
   const conference_entry& c = it->second;
   out.conference_uri = c.info.uri;
   out.conference_display_name = c.info.display_name;
+  if (!c.snapshot) {
+    auto r = std::make_shared<roster>();
+    r->addresses.reserve(c.participant_order.size());
+    for (const participant* p : c.participant_order) r->addresses.push_back(p->address);
+    c.snapshot = std::move(r);
+  }
+  out.members_of = c.snapshot;
   auto add = [&](const participant& p) {
-    if (p.id == exclude_participant_id) return;
-    out.targets.push_back(fanout_target{static_cast<std::uint32_t>(out.addresses.size()), p.where});
-    out.addresses.push_back(p.address);
+    out.targets.push_back(fanout_target{static_cast<std::uint32_t>(out.targets.size()), p.where});
+    out.members.push_back(p.order);
   };
   if (to.empty()) {
-    out.addresses.reserve(c.participants.size());
-    out.targets.reserve(c.participants.size());
-    for (const participant* p : c.participant_order) add(*p);
+    out.everyone = exclude_participant_id.empty();
+    out.targets.reserve(c.participant_order.size());
+    if (!out.everyone) out.members.reserve(c.participant_order.size());
+    for (const participant* p : c.participant_order) {
+      if (out.everyone) {
+        out.targets.push_back(fanout_target{static_cast<std::uint32_t>(out.targets.size()), p->where});
+      } else if (p->id != exclude_participant_id) {
+        add(*p);
+      }
+    }
     return directory_error::ok;
   }
   // A recipient named twice still gets one SEND: "for each target recipient" (OMA IM TS 7.2.3.4).
@@ -230,7 +248,8 @@ directory_error directory::plan(std::string_view conference_id, const std::vecto
       continue;
     }
     if (!seen.emplace(a->second, true).second) continue;
-    add(c.participants.at(a->second));
+    const participant& p = c.participants.at(a->second);
+    if (p.id != exclude_participant_id) add(p);
   }
   return directory_error::ok;
 }

@@ -197,13 +197,14 @@ send_result engine::send_system_message(system_message msg) {
     out.detail = std::string(fanout::to_string(made.error()));
     return out;
   }
-  auto pending = reserve_pending(msg.conference_id, plan.addresses.size());
+  auto pending = reserve_pending(msg.conference_id, plan.recipients());
   if (!pending) {
     out.error = send_error::too_many_pending;
     return out;
   }
   auto tmpl = std::make_shared<const fanout::frame_template>(std::move(made).value());
-  out.record = std::make_shared<message_record>(new_message_id(), std::move(plan.addresses), monotonic_ns());
+  out.record = std::make_shared<message_record>(new_message_id(), plan.members_of, plan.everyone,
+                                                std::move(plan.members), monotonic_ns());
   out.record->track_pending(std::move(pending));
   tracker_.add(out.record);
   dispatch(out.record, tmpl, plan);

@@ -307,13 +307,13 @@ int shard_service::accept_participant_message(session& s, std::string_view conte
   fanout_plan plan;
   if (engine_.dir().plan(s.conference_id, {}, s.participant_id, plan) != directory_error::ok)
     return msrp::status_session_does_not_exist;
-  auto pending = engine_.reserve_pending(s.conference_id, plan.addresses.size());
+  auto pending = engine_.reserve_pending(s.conference_id, plan.recipients());
   // MSRP has no "busy" status; 413 (RFC 4975 §7.2: stop sending this message) is the nearest.
   if (!pending) return msrp::status_stop_sending;
   std::string id = engine_.new_message_id();
-  auto record = std::make_shared<message_record>(std::move(id), std::move(plan.addresses), monotonic_ns());
+  auto record = std::make_shared<message_record>(std::move(id), plan.members_of, plan.everyone,
+                                                  std::move(plan.members), monotonic_ns());
   record->track_pending(std::move(pending));
-  plan.addresses.clear();
   engine_.tracker().add(record);
   ++counters_.participant_messages;
   engine_.dispatch(record, tmpl, plan, shard_.id());

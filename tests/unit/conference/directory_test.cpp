@@ -6,6 +6,13 @@
 namespace herald::conference {
 namespace {
 
+std::vector<std::string> addresses_of(const fanout_plan& plan) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < plan.recipients(); ++i)
+    out.push_back(plan.members_of->addresses[plan.everyone ? i : plan.members[i]]);
+  return out;
+}
+
 struct Fixture : ::testing::Test {
   directory dir;
   conference_info conf;
@@ -65,7 +72,7 @@ TEST_F(Fixture, PlanAllExcludesSenderAndKeepsOrder) {
   participant a = add("sip:a@x"), b = add("sip:b@x"), c = add("sip:c@x");
   fanout_plan plan;
   ASSERT_EQ(dir.plan(conf.id, {}, b.id, plan), directory_error::ok);
-  ASSERT_EQ(plan.addresses, (std::vector<std::string>{"sip:a@x", "sip:c@x"}));
+  ASSERT_EQ(addresses_of(plan), (std::vector<std::string>{"sip:a@x", "sip:c@x"}));
   EXPECT_EQ(plan.targets[1].recipient, 1u);
   EXPECT_EQ(plan.conference_uri, "sip:team@example.com");
 }
@@ -75,8 +82,44 @@ TEST_F(Fixture, PlanSubsetListsUnknownAndDeduplicates) {
   add("sip:b@x");
   fanout_plan plan;
   ASSERT_EQ(dir.plan(conf.id, {"sip:b@x", "sip:zz@x", "sip:b@x"}, "", plan), directory_error::ok);
-  EXPECT_EQ(plan.addresses, (std::vector<std::string>{"sip:b@x"}));
+  EXPECT_EQ(addresses_of(plan), (std::vector<std::string>{"sip:b@x"}));
   EXPECT_EQ(plan.unknown, (std::vector<std::string>{"sip:zz@x"}));
+}
+
+TEST_F(Fixture, PlansShareOneRosterUntilMembershipChanges) {
+  add("sip:a@x");
+  add("sip:b@x");
+  fanout_plan first, second, third;
+  ASSERT_EQ(dir.plan(conf.id, {}, "", first), directory_error::ok);
+  ASSERT_EQ(dir.plan(conf.id, {}, "", second), directory_error::ok);
+  EXPECT_TRUE(first.everyone);
+  EXPECT_EQ(first.members_of.get(), second.members_of.get());
+  add("sip:c@x");
+  ASSERT_EQ(dir.plan(conf.id, {}, "", third), directory_error::ok);
+  EXPECT_NE(third.members_of.get(), first.members_of.get());
+  EXPECT_EQ(addresses_of(third), (std::vector<std::string>{"sip:a@x", "sip:b@x", "sip:c@x"}));
+  EXPECT_EQ(addresses_of(first), (std::vector<std::string>{"sip:a@x", "sip:b@x"}));  // old snapshot intact
+}
+
+TEST_F(Fixture, RemovalKeepsRosterPositionsConsistent) {
+  add("sip:a@x");
+  participant b = add("sip:b@x");
+  add("sip:c@x");
+  add("sip:d@x");
+  binding unbound;
+  ASSERT_EQ(dir.remove_participant(conf.id, b.id, unbound), directory_error::ok);
+  fanout_plan plan;
+  ASSERT_EQ(dir.plan(conf.id, {"sip:d@x", "sip:a@x", "sip:c@x"}, "", plan), directory_error::ok);
+  EXPECT_EQ(addresses_of(plan), (std::vector<std::string>{"sip:d@x", "sip:a@x", "sip:c@x"}));
+}
+
+TEST_F(Fixture, SenderAloneHasNoRecipients) {
+  participant a = add("sip:a@x");
+  fanout_plan plan;
+  ASSERT_EQ(dir.plan(conf.id, {}, a.id, plan), directory_error::ok);
+  EXPECT_FALSE(plan.everyone);
+  EXPECT_EQ(plan.recipients(), 0u);
+  EXPECT_TRUE(plan.targets.empty());
 }
 
 TEST_F(Fixture, RemoveParticipantReturnsItsBindingAndForgetsSession) {

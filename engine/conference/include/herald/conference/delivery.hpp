@@ -29,15 +29,25 @@ enum class failure_reason : std::uint8_t {
 inline constexpr std::size_t failure_reason_count = 9;
 std::string_view to_string(failure_reason);
 
+// The addresses of a conference's participants in registration order, frozen while membership does not
+// change: every message sent meanwhile refers to it instead of copying 10^5 address strings.
+struct roster {
+  std::vector<std::string> addresses;
+};
+
 // Per-message, per-recipient outcomes. Each shard writes only its own recipients' slots, and each
 // slot moves pending -> final exactly once (compare-exchange), so counters never double count.
 class message_record {
  public:
+  // Recipients are roster entries: every one (everyone) or the listed roster indices.
+  message_record(std::string id, std::shared_ptr<const roster> r, bool everyone, std::vector<std::uint32_t> members,
+                 std::uint64_t created_ns);
+  // Convenience for tests and small messages: a private roster of exactly these addresses.
   message_record(std::string id, std::vector<std::string> addresses, std::uint64_t created_ns);
 
   const std::string& id() const { return id_; }
-  std::size_t recipients() const { return addresses_.size(); }
-  const std::string& address(std::size_t i) const { return addresses_[i]; }
+  std::size_t recipients() const { return everyone_ ? roster_->addresses.size() : members_.size(); }
+  const std::string& address(std::size_t i) const { return roster_->addresses[everyone_ ? i : members_[i]]; }
   std::uint64_t created_ns() const { return created_ns_; }
 
   // Returns false if the recipient had already reached a final state (first outcome wins).
@@ -79,7 +89,9 @@ class message_record {
   bool settle(std::size_t recipient, delivery_state to, failure_reason reason, std::uint16_t status);
 
   std::string id_;
-  std::vector<std::string> addresses_;
+  std::shared_ptr<const roster> roster_;
+  bool everyone_;
+  std::vector<std::uint32_t> members_;
   std::unique_ptr<slot[]> slots_;
   std::uint64_t created_ns_;
   std::atomic<std::size_t> delivered_{0};

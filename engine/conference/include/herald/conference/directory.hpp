@@ -3,12 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "herald/conference/delivery.hpp"
 
 namespace herald::conference {
 
@@ -39,6 +42,7 @@ struct participant {
   std::string display_name;
   std::string session_id;
   binding where;
+  std::uint32_t order = 0;  // position in registration order = index in the conference's roster
 };
 
 struct conference_info {
@@ -65,9 +69,12 @@ struct fanout_target {
 struct fanout_plan {
   std::string conference_uri;
   std::string conference_display_name;
-  std::vector<std::string> addresses;   // index = recipient number
-  std::vector<fanout_target> targets;   // same order as addresses
-  std::vector<std::string> unknown;     // requested addresses not in the conference
+  std::shared_ptr<const roster> members_of;  // the conference's roster when planned
+  bool everyone = false;                     // recipients = the whole roster, in order
+  std::vector<std::uint32_t> members;        // else: recipient number -> roster index
+  std::vector<fanout_target> targets;        // recipient number and where it is bound
+  std::vector<std::string> unknown;          // requested addresses not in the conference
+  std::size_t recipients() const { return everyone ? members_of->addresses.size() : members.size(); }
 };
 
 struct directory_limits {
@@ -116,6 +123,8 @@ class directory {
     // Registration order. unordered_map nodes never move, so plans walk these pointers instead of
     // hashing every participant id for every message.
     std::vector<participant*> participant_order;
+    // Addresses in registration order, rebuilt by the first plan after a membership change.
+    mutable std::shared_ptr<const roster> snapshot;
     std::unordered_map<std::string, participant> participants;  // by participant id
     std::unordered_map<std::string, std::string> by_address;    // address -> participant id
   };
