@@ -245,8 +245,11 @@ result<frame_template, fanout_error> frame_template::finish(frame_template t, te
   std::string sample(t.cpim_prefix_);
   sample += "<x:x>";
   sample += t.cpim_suffix_;
+  // An inner Content-Length (RCS clients send one) makes the parser wait for that many body bytes: the
+  // sample carries the real body so the check sees the same framing recipients will.
+  sample += spec.body;
   cpim::message check;
-  if (cpim::parse(sample, check) != cpim::parse_error::ok || !check.body.empty() ||
+  if (cpim::parse_final(sample, check) != cpim::parse_error::ok || check.body.size() != spec.body.size() ||
       check.count(cpim::header_kind::to) != 1 || check.count(cpim::header_kind::from) != 1)
     return fanout_error::bad_cpim_headers;
 

@@ -74,6 +74,30 @@ TEST(ParticipantTemplate, OnlyOneToPerRecipient) {
   EXPECT_EQ(back.body, parsed.body);
 }
 
+// RCS clients put a Content-Length in the encapsulated headers; it frames the body recipients get too.
+TEST(ParticipantTemplate, InnerContentLengthIsAccepted) {
+  constexpr std::string_view kWithLength =
+      "From: <sip:alice@example.com>\r\n"
+      "To: <sip:conf@example.com>\r\n"
+      "\r\n"
+      "Content-Type: text/plain\r\n"
+      "Content-Length: 5\r\n"
+      "\r\n"
+      "hello";
+  cpim::message parsed;
+  ASSERT_EQ(cpim::parse_final(kWithLength, parsed), cpim::parse_error::ok);
+  auto t = frame_template::from_participant(parsed, "sip:alice@example.com", "", template_spec{});
+  ASSERT_TRUE(t.ok()) << to_string(t.error());
+  recipient r{"msrp://a:1/b;tcp", "msrp://c:2/d;tcp", "sip:e@example.com", "", {}, {}};
+  fast_rng rng(3);
+  auto frames = test::stamp_all(*t, r, rng);
+  ASSERT_EQ(frames.size(), 1u);
+  cpim::message back;
+  ASSERT_EQ(cpim::parse_final(frames[0].msg.body, back), cpim::parse_error::ok);
+  EXPECT_EQ(back.body, "hello");
+  EXPECT_EQ(back.find(cpim::header_kind::to)->addr.uri, "sip:e@example.com");
+}
+
 TEST(ParticipantTemplate, SenderAddressWithInjectionIsRejected) {
   cpim::message parsed;
   ASSERT_EQ(cpim::parse_final(kFromParticipant, parsed), cpim::parse_error::ok);
