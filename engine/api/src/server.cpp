@@ -111,14 +111,17 @@ std::size_t server::on_data(reactor::shard& s, reactor::connection_ref c, std::s
 
 void server::on_frames_written(reactor::shard&, reactor::connection_ref, std::span<const std::uint64_t>) {}
 
-void server::on_closed(reactor::shard& s, reactor::connection_ref c, reactor::close_reason,
+void server::on_closed(reactor::shard&, reactor::connection_ref c, reactor::close_reason,
                        std::span<const std::uint64_t>) {
-  auto* conn = static_cast<connection*>(s.user(c));
+  // The reactor has already cleared the user pointer of a closed connection, so find it by its ref
+  // (API connections are few: a scan beats another index).
+  connection* conn = nullptr;
+  for (connection* candidate : connections_)
+    if (candidate->ref == c) conn = candidate;
   if (!conn) return;
   connections_[conn->index] = connections_.back();
   connections_[conn->index]->index = conn->index;
   connections_.pop_back();
-  s.set_user(c, nullptr);
   delete conn;
 }
 

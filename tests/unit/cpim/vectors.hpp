@@ -1,4 +1,4 @@
-// Byte-exact Message/CPIM vectors from RFC 3862 and helpers shared by the cpim tests.
+// Message/CPIM vectors (the RFC 3862 example byte-exact, and RCS-style messages) and cpim test helpers.
 #pragma once
 
 #include <cstring>
@@ -9,7 +9,8 @@ namespace herald::cpim::test {
 
 using namespace std::string_view_literals;
 
-// RFC 3862 §5 (first example): a minimal message.
+// Not an RFC example (RFC 3862 has one complete example, kRfcFeatures): a minimal message built from
+// that example's header values, with a text/plain body.
 inline constexpr std::string_view kRfcSimple =
     "From: MR SANDERS <im:piglet@100akerwood.com>\r\n"
     "To: Depressed Donkey <im:eeyore@100akerwood.com>\r\n"
@@ -21,7 +22,8 @@ inline constexpr std::string_view kRfcSimple =
     "\r\n"
     "Here is the text of my message."sv;
 
-// RFC 3862 §5 (second example): NS-declared MyFeatures prefix, Require and Subject;lang=fr.
+// RFC 3862 §5 example, byte-exact: the RFC's "h:"/"e:" line prefixes removed and every line CRLF-terminated
+// (its outer "Content-type: Message/CPIM" line is the MSRP Content-Type, not part of the body).
 inline constexpr std::string_view kRfcFeatures =
     "From: MR SANDERS <im:piglet@100akerwood.com>\r\n"
     "To: Depressed Donkey <im:eeyore@100akerwood.com>\r\n"

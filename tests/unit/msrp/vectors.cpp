@@ -1,4 +1,4 @@
-// Valid MSRP wire vectors: RFC 4975 examples and frames that stress end-line framing.
+// Valid MSRP wire vectors: RFC 4975 examples (byte-exact where the RFC is) and end-line framing stress.
 #include "vectors.hpp"
 
 namespace herald::msrp::test {
@@ -42,7 +42,8 @@ std::vector<vector> build() {
   std::vector<vector> v;
   v.push_back({"rfc4975_s4_send_corrected", rfc4975_s4_send_corrected()});
   v.push_back({"rfc4975_s4_response", rfc4975_s4_response()});
-  // RFC 4975 §7.1.1-shaped chunks (the RFC elides the paths; they are filled in here).
+  // RFC 4975 §5.1 chunking example: byte-exact except that the RFC elides To-Path/From-Path (mandatory,
+  // §7.1.1), filled in here with the §10.1 session's paths.
   v.push_back({"chunk_first_more",
                crlf({"MSRP dkei38sd SEND", "To-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp",
                      "From-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp", "Message-ID: 4564dpWd",
@@ -50,12 +51,19 @@ std::vector<vector> build() {
   v.push_back({"chunk_last_complete",
                crlf({"MSRP dkei38ia SEND", "To-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp",
                      "From-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp", "Message-ID: 4564dpWd",
-                     "Byte-Range: 5-8/8", "Content-Type: text/plain", "", "efgh", "-------dkei38ia$"})});
-  // RFC 4975 §10.1/§7.1.2-shaped REPORT with a Status header and no body.
+                     "Byte-Range: 5-8/8", "Content-Type: text/plain", "", "EFGH", "-------dkei38ia$"})});
+  // RFC 4975 §10.2 REPORT (the success report for the 106-byte XHTML SEND), byte-exact.
   v.push_back({"report_200",
                crlf({"MSRP dkei38sd REPORT", "To-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp",
                      "From-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp", "Message-ID: 12339sdqwer",
                      "Byte-Range: 1-106/106", "Status: 000 200 OK", "-------dkei38sd$"})});
+  // RFC 4975 §10.1, Alice's first SEND. As published its Byte-Range is 1-16/16 over the 14-byte
+  // "Hi, I'm Alice!" (the §4 error again: the CRLF before the end-line counted); corrected to 1-14/14.
+  v.push_back(
+      {"rfc4975_s10_1_send_corrected",
+       crlf({"MSRP d93kswow SEND", "To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp",
+             "From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp", "Message-ID: 12339sdqwer",
+             "Byte-Range: 1-14/14", "Content-Type: text/plain", "", "Hi, I'm Alice!", "-------d93kswow$"})});
   v.push_back(
       {"bodiless_send_keepalive", crlf({"MSRP keep0001 SEND", "To-Path: msrp://b.example.com:2855/s2;tcp",
                                         "From-Path: msrp://a.example.com:2855/s1;tcp", "Message-ID: m0001",

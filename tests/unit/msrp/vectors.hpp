@@ -1,4 +1,4 @@
-// Valid MSRP wire vectors shared by the parser tests (RFC 4975 §4/§7.1.1/§10-shaped frames and edge cases).
+// Valid MSRP wire vectors shared by the parser tests (RFC 4975 §4/§5.1/§10.1/§10.2 examples and edge cases).
 #pragma once
 
 #include <initializer_list>
