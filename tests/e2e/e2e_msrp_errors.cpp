@@ -104,5 +104,21 @@ TEST_F(SessionLimit, ThirdBindOnOneConnection_403) {
   EXPECT_EQ(f.peers[p]->bind(paths), (std::vector<int>{200, 200, 403}));
 }
 
+class HeaderTimeout : public MsrpErrors {
+ public:
+  HeaderTimeout() { args.insert(args.end(), {"--header-timeout", "1s"}); }
+};
+
+// Slowloris: a request started but never finished is cut off after --header-timeout, while a
+// connection that completes its requests keeps working.
+TEST_F(HeaderTimeout, UnfinishedRequestIsClosed_OthersKeepWorking) {
+  std::size_t slow = f.add_peer("slowloris");
+  f.peers[slow]->send_raw("MSRP slow1 SEND\r\nTo-Path: " + path(0).substr(0, 12));
+  EXPECT_TRUE(f.peers[slow]->pump_until([&] { return f.peers[slow]->eof; }, 10000))
+      << "an unfinished request must not hold its connection open";
+  std::string tid = peer().send(path(0), "text/plain", "still here");
+  EXPECT_EQ(f.wait_response(peer(), tid), 200);
+}
+
 }  // namespace
 }  // namespace herald::e2e
