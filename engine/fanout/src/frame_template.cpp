@@ -232,6 +232,22 @@ result<frame_template, fanout_error> frame_template::from_participant(const cpim
   return finish(std::move(t), spec);
 }
 
+namespace {
+// Whether a header line of block names Content-Length (RFC 2045 field names are case-insensitive).
+bool declares_content_length(std::string_view block) {
+  constexpr std::string_view kName = "content-length";
+  while (!block.empty()) {
+    std::size_t eol = block.find("\r\n");
+    std::string_view line = block.substr(0, eol);
+    std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos && cpim::iequals(line.substr(0, colon), kName)) return true;
+    if (eol == std::string_view::npos) break;
+    block.remove_prefix(eol + 2);
+  }
+  return false;
+}
+}  // namespace
+
 result<frame_template, fanout_error> frame_template::finish(frame_template t, template_spec& spec) {
   if (spec.max_chunk_bytes == 0) return fanout_error::bad_chunk_size;
   if (spec.transaction_id_chars < msrp::min_transaction_id_chars ||
@@ -245,11 +261,13 @@ result<frame_template, fanout_error> frame_template::finish(frame_template t, te
   std::string sample(t.cpim_prefix_);
   sample += "<x:x>";
   sample += t.cpim_suffix_;
-  // An inner Content-Length (RCS clients send one) makes the parser wait for that many body bytes: the
-  // sample carries the real body so the check sees the same framing recipients will.
-  sample += spec.body;
+  // An inner Content-Length (RCS clients send one) makes the parser wait for that many body bytes: only
+  // then does the sample carry the real body, so system messages are not copied once more per message.
+  const bool carries_body = declares_content_length(t.cpim_suffix_);
+  if (carries_body) sample += spec.body;
   cpim::message check;
-  if (cpim::parse_final(sample, check) != cpim::parse_error::ok || check.body.size() != spec.body.size() ||
+  if (cpim::parse_final(sample, check) != cpim::parse_error::ok ||
+      check.body.size() != (carries_body ? spec.body.size() : 0) ||
       check.count(cpim::header_kind::to) != 1 || check.count(cpim::header_kind::from) != 1)
     return fanout_error::bad_cpim_headers;
 
