@@ -17,6 +17,7 @@ constexpr std::size_t kRecipients = 1024;
 
 struct recipients {
   std::vector<std::string> to_paths, uris, names;
+  std::vector<fanout::recipient_bytes> bytes;  // per session, built once when it binds
   std::vector<fanout::recipient> list;
   recipients() {
     for (std::size_t i = 0; i < kRecipients; ++i) {
@@ -26,8 +27,11 @@ struct recipients {
       names.push_back(i % 2 ? "Participant " + std::to_string(i) : "");
     }
     for (std::size_t i = 0; i < kRecipients; ++i)
-      list.push_back(
-          {to_paths[i], "msrp://herald.example.com:2855/kjhd37s2s20w2a;tcp", uris[i], names[i], {}, {}});
+      bytes.push_back(
+          std::move(fanout::recipient_bytes::make(
+                        to_paths[i], "msrp://herald.example.com:2855/kjhd37s2s20w2a;tcp", uris[i], names[i])
+                        .value()));
+    for (const auto& b : bytes) list.emplace_back(b);
   }
 };
 
@@ -45,8 +49,13 @@ fanout::frame_template make_template(std::size_t body_bytes) {
   return std::move(fanout::frame_template::make(std::move(s)).value());
 }
 
-void run_stamp(benchmark::State& state, std::size_t body_bytes) {
+// caller_tid: the daemon's way, each frame's tid supplied (it encodes where the 200 goes); otherwise
+// stamp() draws it from the rng.
+void run_stamp(benchmark::State& state, std::size_t body_bytes, bool caller_tid = false) {
   recipients rs;
+  std::vector<std::string> tids;
+  for (std::size_t i = 0; i < kRecipients; ++i)
+    tids.push_back("dLv" + std::to_string(100000 + i) + "x7Qa9Zk");
   fanout::frame_template t = make_template(body_bytes);
   fast_rng rng(42);
   // Per-shard scratch as the daemon uses it; warmed so its one chunk exists before measuring.
@@ -56,7 +65,9 @@ void run_stamp(benchmark::State& state, std::size_t body_bytes) {
   std::size_t i = 0, frames = 0, bytes = 0;
   std::uint64_t allocs = 0;
   for (auto _ : state) {
-    const fanout::recipient& r = rs.list[i++ % kRecipients];
+    fanout::recipient& r = rs.list[i % kRecipients];
+    if (caller_tid) r.transaction_id = tids[i % kRecipients];
+    ++i;
     if (i % 64 == 0) scratch.reset();  // a send batch: 64 recipients x <= 32 chunks fit one chunk
     fanout::chunk_cursor cursor;
     std::uint64_t before = bench::allocation_count();
@@ -82,6 +93,9 @@ void run_stamp(benchmark::State& state, std::size_t body_bytes) {
 
 void BM_Stamp_single_chunk_300B(benchmark::State& state) {
   run_stamp(state, 300);
+}
+void BM_Stamp_single_chunk_300B_caller_tid(benchmark::State& state) {
+  run_stamp(state, 300, true);
 }
 void BM_Stamp_single_chunk_1500B(benchmark::State& state) {
   run_stamp(state, 1500);
@@ -119,6 +133,7 @@ void BM_CpimParse(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_Stamp_single_chunk_300B)->Name("BM_Stamp/single_chunk_300B");
+BENCHMARK(BM_Stamp_single_chunk_300B_caller_tid)->Name("BM_Stamp/single_chunk_300B_caller_tid");
 BENCHMARK(BM_Stamp_single_chunk_1500B)->Name("BM_Stamp/single_chunk_1500B");
 BENCHMARK(BM_Stamp_chunked_64KB)->Name("BM_Stamp/chunked_64KB");
 BENCHMARK(BM_CpimParse)->Name("BM_CpimParse/rcs_imdn_300B");

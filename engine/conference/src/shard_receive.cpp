@@ -6,18 +6,20 @@
 #include "connection_state.hpp"
 #include "herald/conference/engine.hpp"
 #include "herald/conference/shard_service.hpp"
+#include "herald/conference/transaction_id.hpp"
 #include "herald/core/clock.hpp"
 #include "herald/core/log.hpp"
 #include "herald/cpim/parser.hpp"
 #include "herald/msrp/encoder.hpp"
 #include "herald/msrp/uri.hpp"
-#include "herald/conference/transaction_id.hpp"
 
 namespace herald::conference {
 
 namespace {
 
-std::string_view first_uri(std::string_view path) { return path.substr(0, path.find(' ')); }
+std::string_view first_uri(std::string_view path) {
+  return path.substr(0, path.find(' '));
+}
 std::string_view last_uri(std::string_view path) {
   auto sp = path.rfind(' ');
   return sp == std::string_view::npos ? path : path.substr(sp + 1);
@@ -88,7 +90,8 @@ std::size_t shard_service::on_data(reactor::shard& s, reactor::connection_ref c,
     }
     if (cs->closing) return bytes.size();
   }
-  cs->partial_since_ns = consumed < bytes.size() ? (cs->partial_since_ns ? cs->partial_since_ns : monotonic_ns()) : 0;
+  cs->partial_since_ns =
+      consumed < bytes.size() ? (cs->partial_since_ns ? cs->partial_since_ns : monotonic_ns()) : 0;
   return consumed;
 }
 
@@ -111,7 +114,8 @@ long shard_service::answer_malformed(connection_state& cs, std::string_view inpu
   }
   std::size_t after = at + end_line.size();
   if (input.substr(after + 1, 2) != "\r\n") return -1;
-  bool is_response = tid_end + 4 <= input.size() && std::isdigit(static_cast<unsigned char>(input[tid_end + 1]));
+  bool is_response =
+      tid_end + 4 <= input.size() && std::isdigit(static_cast<unsigned char>(input[tid_end + 1]));
   // RFC 4975 §7.1.2: a REPORT is never answered, not even a malformed one.
   bool is_report = input.substr(tid_end + 1, 8) == "REPORT\r\n";
   auto header = [&](std::string_view name) -> std::string_view {
@@ -130,8 +134,8 @@ long shard_service::answer_malformed(connection_state& cs, std::string_view inpu
   return static_cast<long>(after + 3);
 }
 
-void shard_service::respond(reactor::connection_ref c, std::string_view tid, int status, std::string_view to_path,
-                            std::string_view from_path) {
+void shard_service::respond(reactor::connection_ref c, std::string_view tid, int status,
+                            std::string_view to_path, std::string_view from_path) {
   std::string_view comment = msrp::status_comment(status);
   // Start line, two path headers and the end-line: 46 fixed bytes plus the variable parts.
   std::size_t n = 64 + comment.size() + to_path.size() + from_path.size() + 2 * tid.size();
@@ -194,7 +198,7 @@ std::uint32_t shard_service::bind_session(connection_state& cs, const msrp::mess
       ++counters_.bind_rejected;
       return no_slot;
     }
-    auto bound_peer = msrp::parse_uri(first_uri(s->peer_path));
+    auto bound_peer = msrp::parse_uri(first_uri(s->peer_path()));
     auto peer = msrp::parse_uri(from->front());
     if (!bound_peer.ok() || !peer.ok() || !msrp::uri_equal(*bound_peer, *peer)) {
       status = msrp::status_action_not_allowed;  // 403: From-Path is not the bound peer
@@ -225,8 +229,17 @@ std::uint32_t shard_service::bind_session(connection_state& cs, const msrp::mess
   s.participant_id = std::move(grant.participant_id);
   s.address = std::move(grant.address);
   s.display_name = std::move(grant.display_name);
-  s.peer_path = std::string(m.from_path);
-  s.local_path = engine_.session_path(s.session_id);
+  auto frame_bytes = fanout::recipient_bytes::make(m.from_path, engine_.session_path(s.session_id), s.address,
+                                                   s.display_name);
+  if (!frame_bytes.ok()) {
+    // The parser and the control API validated each part; only an oversized From-Path gets here.
+    engine_.dir().unbind(s.session_id, binding{shard_.id(), slot, s.generation});
+    sessions_.release(slot, failure_reason::not_connected);
+    ++counters_.bind_rejected;
+    status = msrp::status_unintelligible;
+    return no_slot;
+  }
+  s.frame_bytes = std::move(frame_bytes.value());
   sessions_.index(slot);
   cs.sessions.push_back(slot);
   update_queue_limit(cs);
@@ -256,10 +269,16 @@ void shard_service::handle_chunk(connection_state& cs, std::uint32_t slot, const
     chunk_outcome outcome = cs.chunks.add(slot, s.generation, m, monotonic_ns() + cfg.reassembly_timeout_ns,
                                           cfg.max_message_bytes, cfg.max_reassembly_bytes, done);
     switch (outcome) {
-      case chunk_outcome::in_progress: break;
-      case chunk_outcome::aborted: break;  // RFC 4975 §7.1: '#' — the sender gave up; nothing to deliver
-      case chunk_outcome::too_large: status = msrp::status_stop_sending; break;
-      case chunk_outcome::bad_range: status = msrp::status_unintelligible; break;
+      case chunk_outcome::in_progress:
+        break;
+      case chunk_outcome::aborted:
+        break;  // RFC 4975 §7.1: '#' — the sender gave up; nothing to deliver
+      case chunk_outcome::too_large:
+        status = msrp::status_stop_sending;
+        break;
+      case chunk_outcome::bad_range:
+        status = msrp::status_unintelligible;
+        break;
       case chunk_outcome::complete: {
         success = done.success_report;
         shared_buffer body = shared_buffer::copy_of(done.data);
@@ -271,7 +290,8 @@ void shard_service::handle_chunk(connection_state& cs, std::uint32_t slot, const
       }
     }
   }
-  if (wants_response(m.failure_report, status)) respond(cs.ref, m.transaction_id, status, reply_to, reply_from);
+  if (wants_response(m.failure_report, status))
+    respond(cs.ref, m.transaction_id, status, reply_to, reply_from);
   if (single && status == msrp::status_ok && success == msrp::report_mode::yes)
     send_success_report(s, message_id, m.body.size());
 }
@@ -301,8 +321,9 @@ int shard_service::accept_participant_message(session& s, std::string_view conte
     spec.body = body.view();
     made = fanout::frame_template::make(spec);
   }
-  if (!made.ok()) return made.error() == fanout::fanout_error::bad_cpim_headers ? msrp::status_unintelligible
-                                                                                : msrp::status_media_not_understood;
+  if (!made.ok())
+    return made.error() == fanout::fanout_error::bad_cpim_headers ? msrp::status_unintelligible
+                                                                  : msrp::status_media_not_understood;
   auto tmpl = std::make_shared<const fanout::frame_template>(std::move(made).value());
   fanout_plan plan;
   if (engine_.dir().plan(s.conference_id, {}, s.participant_id, plan) != directory_error::ok)
@@ -312,7 +333,7 @@ int shard_service::accept_participant_message(session& s, std::string_view conte
   if (!pending) return msrp::status_stop_sending;
   std::string id = engine_.new_message_id();
   auto record = std::make_shared<message_record>(std::move(id), plan.members_of, plan.everyone,
-                                                  std::move(plan.members), monotonic_ns());
+                                                 std::move(plan.members), monotonic_ns());
   record->track_pending(std::move(pending));
   engine_.tracker().add(record);
   ++counters_.participant_messages;
@@ -327,8 +348,8 @@ void shard_service::send_success_report(session& s, std::string_view message_id,
   msrp::request_header h;
   h.method = "REPORT";
   h.transaction_id = std::string_view(tid, sizeof tid);
-  h.to_path = s.peer_path;
-  h.from_path = s.local_path;
+  h.to_path = s.peer_path();
+  h.from_path = s.local_path();
   h.message_id = message_id;
   h.byte_range = msrp::byte_range{1, total, false, total, false};
   h.status = msrp::status_field{0, 200, "OK"};
@@ -376,7 +397,7 @@ void shard_service::on_closed(reactor::shard&, reactor::connection_ref c, reacto
   for (std::uint64_t token : unsent_tokens) frame_done(token);
   connection_state* cs = state_of(c);
   if (!cs) return;
-  failure_reason reason = why == reactor::close_reason::slow_consumer ? failure_reason::slow_consumer
+  failure_reason reason = why == reactor::close_reason::slow_consumer    ? failure_reason::slow_consumer
                           : why == reactor::close_reason::shard_stopping ? failure_reason::shutdown
                                                                          : failure_reason::disconnected;
   release_connection_sessions(*cs, reason);

@@ -10,8 +10,6 @@ namespace herald {
 namespace {
 constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 std::uint64_t splitmix(std::uint64_t& x) {
   std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -52,8 +50,7 @@ int csprng_alnum(char* out, std::size_t n) {
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   // Volatile read stops the compiler from turning the loop into an early-exit memcmp.
   volatile unsigned char result = diff;
   return result == 0;
@@ -67,18 +64,6 @@ fast_rng::fast_rng() {
   std::uint64_t seed = 0;
   if (csprng_fill(std::as_writable_bytes(std::span(&seed, 1))) < 0) seed = 0x6865726c64;
   for (auto& s : s_) s = splitmix(seed);
-}
-
-std::uint64_t fast_rng::next() {
-  std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
 }
 
 void fast_rng::alnum(char* out, std::size_t n) {

@@ -2,6 +2,7 @@
 #include "herald/fanout/frame_template.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -14,9 +15,12 @@ namespace herald::fanout {
 namespace {
 
 constexpr std::string_view kContentType = "\r\nContent-Type: message/cpim\r\n\r\n";  // ends Byte-Range
+constexpr std::string_view kSendToPath = " SEND\r\nTo-Path: ";
+constexpr std::string_view kMessageId = "\r\nMessage-ID: ";
+constexpr std::string_view kByteRange = "\r\nByte-Range: ";
 constexpr int kTidAttempts = 16;
-// Room for "\r\n" + both report headers + "Byte-Range: " + kContentType.
-constexpr std::size_t kRunBytes = 2 + 64 + 12 + 34;
+// Room for both report headers + kContentType, twice (the later-chunk run and the first-chunk run).
+constexpr std::size_t kRunBytes = 2 * (21 + 25 + 34);
 
 bool valid_path(std::string_view p) {
   if (p.empty()) return false;
@@ -55,9 +59,30 @@ std::size_t address_len(std::string_view name, std::string_view uri) {
   return n;
 }
 
+// Copies with fixed-size, possibly overlapping moves that stay inside [s, s + n) and [p, p + n): the
+// header pieces are 10..200 bytes, where a libc memcpy call and its size dispatch cost more than the copy.
 inline char* put(char* p, std::string_view s) {
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
+  const char* src = s.data();
+  std::size_t n = s.size();
+  char* const end = p + n;
+  if (n >= 32) {
+    const char* const src_end = src + n;
+    for (; n > 64; n -= 64, p += 64, src += 64) std::memcpy(p, src, 64);
+    if (n > 32) std::memcpy(p, src, 32);
+    std::memcpy(end - 32, src_end - 32, 32);
+  } else if (n >= 16) {
+    std::memcpy(p, src, 16);
+    std::memcpy(end - 16, src + n - 16, 16);
+  } else if (n >= 8) {
+    std::memcpy(p, src, 8);
+    std::memcpy(end - 8, src + n - 8, 8);
+  } else if (n >= 4) {
+    std::memcpy(p, src, 4);
+    std::memcpy(end - 4, src + n - 4, 4);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) p[i] = src[i];
+  }
+  return end;
 }
 
 // escapes: how many name bytes need a backslash (known from address_len's scan).
@@ -96,14 +121,34 @@ constexpr char kDigitPairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-unsigned digit_count(std::uint64_t v) {
+inline unsigned digit_count(std::uint64_t v) {
   unsigned n = 1;
   for (; v >= 10000; v /= 10000) n += 4;
   return n + (v >= 10) + (v >= 100) + (v >= 1000);
 }
 
 // Writes in place from the last digit backwards: no temporary, no variable-length copy.
-char* put_u64(char* p, std::uint64_t v) {
+inline char* put_u64(char* p, std::uint64_t v) {
+  // Byte-Range numbers of single-chunk messages are 3-4 digits: answer those without the general loop.
+  if (v < 10000) {
+    const unsigned hi = unsigned(v) / 100, lo = unsigned(v) % 100;
+    if (hi == 0) {
+      if (lo < 10) {
+        *p = char('0' + lo);
+        return p + 1;
+      }
+      std::memcpy(p, kDigitPairs + 2 * lo, 2);
+      return p + 2;
+    }
+    if (hi < 10) {
+      *p = char('0' + hi);
+      std::memcpy(p + 1, kDigitPairs + 2 * lo, 2);
+      return p + 3;
+    }
+    std::memcpy(p, kDigitPairs + 2 * hi, 2);
+    std::memcpy(p + 2, kDigitPairs + 2 * lo, 2);
+    return p + 4;
+  }
   char* e = p + digit_count(v);
   char* b = e;
   while (v >= 100) {
@@ -125,19 +170,71 @@ char* put_u64(char* p, std::uint64_t v) {
 
 }  // namespace
 
-void make_transaction_id(fast_rng& rng, char* out, std::size_t n) {
-  static constexpr char kAlnum64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789xy";
-  std::uint64_t r = 0;
-  int left = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (left == 0) {
-      r = rng.next();
-      left = 10;
+namespace {
+constexpr char kAlnum64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789xy";
+
+// Every pair of id characters for 12 bits of a draw (8 KiB): half the lookups and stores of one character
+// at a time, with the same output as kAlnum64[bits & 63] per 6 bits, lowest bits first.
+struct alnum_pairs {
+  char pair[4096][2];
+  constexpr alnum_pairs() : pair{} {
+    for (int i = 0; i < 4096; ++i) {
+      pair[i][0] = kAlnum64[i & 63];
+      pair[i][1] = kAlnum64[i >> 6];
     }
-    out[i] = kAlnum64[r & 63];
-    r >>= 6;
-    --left;
   }
+};
+constexpr alnum_pairs kPairs;
+
+static_assert(std::endian::native == std::endian::little, "id words are stored as little-endian bytes");
+
+std::uint64_t pair_at(std::uint64_t draw, int k) {
+  std::uint16_t v;
+  std::memcpy(&v, kPairs.pair[(draw >> (12 * k)) & 4095], 2);
+  return v;
+}
+
+std::uint64_t word_of(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d) {
+  return a | b << 16 | c << 32 | d << 48;
+}
+
+// A transaction id (up to 32 characters) held in four registers. It is written to the frame, the cursor
+// and the end-line with whole-word stores and never read back from memory: reloading an id just written
+// by smaller stores stalls store forwarding, which cost more than all of a stamp's copies together.
+// Draws as make_transaction_id does: ten characters per draw, lowest bits first, only as many as needed.
+struct id_words {
+  std::uint64_t w[4] = {0, 0, 0, 0};
+
+  static id_words draw(fast_rng& rng, std::size_t n) {
+    id_words id;
+    const std::uint64_t d0 = rng.next();
+    const std::uint64_t d1 = n > 10 ? rng.next() : 0;
+    id.w[0] = word_of(pair_at(d0, 0), pair_at(d0, 1), pair_at(d0, 2), pair_at(d0, 3));
+    id.w[1] = word_of(pair_at(d0, 4), pair_at(d1, 0), pair_at(d1, 1), pair_at(d1, 2));
+    if (n > 16) {
+      const std::uint64_t d2 = n > 20 ? rng.next() : 0;
+      const std::uint64_t d3 = n > 30 ? rng.next() : 0;
+      id.w[2] = word_of(pair_at(d1, 3), pair_at(d1, 4), pair_at(d2, 0), pair_at(d2, 1));
+      id.w[3] = word_of(pair_at(d2, 2), pair_at(d2, 3), pair_at(d2, 4), pair_at(d3, 0));
+    }
+    return id;
+  }
+  // Writes all 32 bytes; callers reserve them and overwrite what follows the id's length.
+  // Word by word: one 16-byte copy of w would load from a stack copy written by 8-byte stores.
+  void store(char* out) const {
+    std::memcpy(out, &w[0], 8);
+    std::memcpy(out + 8, &w[1], 8);
+    std::memcpy(out + 16, &w[2], 8);
+    std::memcpy(out + 24, &w[3], 8);
+  }
+};
+}  // namespace
+
+void make_transaction_id(fast_rng& rng, char* out, std::size_t n) {
+  n = std::min<std::size_t>(n, msrp::max_transaction_id_chars);
+  char ids[msrp::max_transaction_id_chars];
+  id_words::draw(rng, n).store(ids);
+  std::memcpy(out, ids, n);
 }
 
 std::string_view to_string(fanout_error e) {
@@ -171,13 +268,39 @@ std::string_view to_string(fanout_error e) {
 }
 
 fanout_error validate_recipient(const recipient& r) {
-  if (!valid_path(r.to_path) || !valid_path(r.from_path)) return fanout_error::bad_path;
-  if (cpim::validate_uri(r.to_uri) != cpim::encode_error::ok) return fanout_error::bad_address;
-  if (cpim::validate_display_name(r.to_name) != cpim::encode_error::ok) return fanout_error::bad_address;
+  if (r.paths.empty() || r.cpim_to.empty()) return fanout_error::bad_path;
   if (!r.message_id.empty() && !msrp::is_valid_ident(r.message_id)) return fanout_error::bad_message_id;
   if (!r.transaction_id.empty() && !msrp::is_valid_ident(r.transaction_id))
     return fanout_error::bad_transaction_id;
   return fanout_error::ok;
+}
+
+result<recipient_bytes, fanout_error> recipient_bytes::make(std::string_view to_path,
+                                                            std::string_view from_path,
+                                                            std::string_view to_uri,
+                                                            std::string_view to_name) {
+  constexpr std::size_t kMaxPath = 4096;
+  if (!valid_path(to_path) || !valid_path(from_path) || to_path.size() > kMaxPath ||
+      from_path.size() > kMaxPath)
+    return fanout_error::bad_path;
+  if (cpim::validate_uri(to_uri) != cpim::encode_error::ok ||
+      cpim::validate_display_name(to_name) != cpim::encode_error::ok || to_uri.size() > kMaxPath ||
+      to_name.size() > kMaxPath)
+    return fanout_error::bad_address;
+  const std::size_t to_len = address_len(to_name, to_uri);
+  std::size_t escapes = to_name.empty() ? 0 : to_len - (to_uri.size() + 2 + to_name.size() + 3);
+  recipient_bytes b;
+  b.to_path_len_ = std::uint16_t(to_path.size());
+  b.from_path_len_ = std::uint16_t(from_path.size());
+  b.cpim_to_len_ = std::uint16_t(to_len);
+  b.uri_len_ = std::uint16_t(to_uri.size());
+  b.bytes_ = std::make_unique_for_overwrite<char[]>(b.paths_len() + to_len);
+  char* p = b.bytes_.get();
+  p = put(p, to_path);
+  p = put(p, "\r\nFrom-Path: ");
+  p = put(p, from_path);
+  put_address(p, to_name, to_uri, escapes);
+  return b;
 }
 
 result<frame_template, fanout_error> frame_template::make(template_spec spec) {
@@ -267,32 +390,32 @@ result<frame_template, fanout_error> frame_template::finish(frame_template t, te
   if (carries_body) sample += spec.body;
   cpim::message check;
   if (cpim::parse_final(sample, check) != cpim::parse_error::ok ||
-      check.body.size() != (carries_body ? spec.body.size() : 0) ||
-      check.count(cpim::header_kind::to) != 1 || check.count(cpim::header_kind::from) != 1)
+      check.body.size() != (carries_body ? spec.body.size() : 0) || check.count(cpim::header_kind::to) != 1 ||
+      check.count(cpim::header_kind::from) != 1)
     return fanout_error::bad_cpim_headers;
 
-  // Report headers go between Message-ID and Byte-Range, the order msrp::encode_request_header uses.
+  // Everything after the Byte-Range value is constant per message: the report headers (RFC 4975 §7.1
+  // allows any order after To-Path/From-Path; Byte-Range first lets one run follow it), Content-Type and,
+  // in the first chunk only, the CPIM headers up to "To: ". Two runs, so stamp() copies one of them.
   char* rp = t.storage_.get() + t.cpim_prefix_.size() + t.cpim_suffix_.size();
   char* r0 = rp;
-  rp = put(rp, "\r\n");
   if (spec.success_report != msrp::report_mode::unset) {
     // RFC 4975 §7.1.2: Success-Report is yes or no only.
     if (spec.success_report == msrp::report_mode::partial) return fanout_error::bad_cpim_headers;
-    rp = put(rp, "Success-Report: ");
+    rp = put(rp, "\r\nSuccess-Report: ");
     rp = put(rp, report_text(spec.success_report));
-    rp = put(rp, "\r\n");
   }
   if (spec.failure_report != msrp::report_mode::unset) {
-    rp = put(rp, "Failure-Report: ");
+    rp = put(rp, "\r\nFailure-Report: ");
     rp = put(rp, report_text(spec.failure_report));
-    rp = put(rp, "\r\n");
   }
-  rp = put(rp, "Byte-Range: ");
-  t.after_message_id_ = {r0, std::size_t(rp - r0)};
-  char* b0 = rp;
   rp = put(rp, kContentType);
+  const std::string_view later_run(r0, std::size_t(rp - r0));
+  char* f0 = rp;
+  rp = put(rp, later_run);
   rp = put(rp, t.cpim_prefix_);
-  t.after_byte_range_ = {b0, std::size_t(rp - b0)};
+  t.first_chunk_run_ = {f0, std::size_t(rp - f0)};
+  t.later_chunk_run_ = later_run;
 
   if (spec.body_storage) {
     const char* b = spec.body_storage.data();
@@ -312,15 +435,15 @@ result<frame_template, fanout_error> frame_template::finish(frame_template t, te
 }
 
 std::uint64_t frame_template::msrp_body_bytes(const recipient& r) const {
-  return cpim_prefix_.size() + address_len(r.to_name, r.to_uri) + cpim_suffix_.size() + body_.size();
+  return cpim_prefix_.size() + r.cpim_to.size() + cpim_suffix_.size() + body_.size();
 }
 
 std::size_t frame_template::max_stamp_bytes(const recipient& r) const {
-  // "MSRP " tid " SEND\r\n" To-Path From-Path Message-ID reports Byte-Range Content-Type, CPIM, end-line.
-  return 5 + msrp::max_transaction_id_chars + 7 + 11 + r.to_path.size() + 13 + r.from_path.size() + 14 +
-         msrp::max_transaction_id_chars + after_message_id_.size() + msrp::max_byte_range_chars +
-         after_byte_range_.size() + cpim::max_address_bytes(r.to_name.size(), r.to_uri.size()) +
-         cpim_suffix_.size() + msrp::max_end_line_chars;
+  // "MSRP " tid " SEND\r\nTo-Path: " paths "\r\nMessage-ID: " id, reports, Byte-Range, Content-Type,
+  // CPIM, end-line. Ids and Byte-Range numbers are written as fixed-size blocks, hence their maxima.
+  return 5 + msrp::max_transaction_id_chars + kSendToPath.size() + r.paths.size() + kMessageId.size() +
+         msrp::max_transaction_id_chars + kByteRange.size() + msrp::max_byte_range_chars +
+         first_chunk_run_.size() + r.cpim_to.size() + cpim_suffix_.size() + msrp::max_end_line_chars;
 }
 
 result<stamped_frame, fanout_error> frame_template::stamp(const recipient& r, std::span<char> out,
@@ -332,10 +455,7 @@ result<stamped_frame, fanout_error> frame_template::stamp(const recipient& r, st
   if (out.size() < max_stamp_bytes(r)) return fanout_error::buffer_too_small;
 
   const bool first = c.offset == 0;
-  const std::size_t to_len = address_len(r.to_name, r.to_uri);
-  const std::size_t to_escapes =
-      r.to_name.empty() ? 0 : to_len - (r.to_uri.size() + 2 + r.to_name.size() + 3);
-  const std::uint64_t cpim_len = cpim_prefix_.size() + to_len + cpim_suffix_.size();
+  const std::uint64_t cpim_len = cpim_prefix_.size() + r.cpim_to.size() + cpim_suffix_.size();
   const std::uint64_t total = cpim_len + body_.size();
 
   // RFC 4975 §5.1: chunk 1 carries the CPIM headers and as much body as fits; later chunks body only.
@@ -354,29 +474,33 @@ result<stamped_frame, fanout_error> frame_template::stamp(const recipient& r, st
   const bool last = c.offset + chunk_bytes == total;
 
   // RFC 4975 §7.1: the tid's end-line must not occur in the data.
-  char* tid = c.tid_storage;
+  id_words tid;
   std::size_t tid_len;
   if (!r.transaction_id.empty()) {
     if (!body_guard_->safe(r.transaction_id) || !header_guard_->safe(r.transaction_id))
       return fanout_error::unsafe_transaction_id;
     tid_len = r.transaction_id.size();
-    std::memcpy(tid, r.transaction_id.data(), tid_len);
+    std::memcpy(tid.w, r.transaction_id.data(), tid_len);
   } else {
     tid_len = tid_chars_;
     int attempt = 0;
     for (;; ++attempt) {
       if (attempt == kTidAttempts) return fanout_error::no_safe_transaction_id;
-      make_transaction_id(rng, tid, tid_len);
-      std::string_view v(tid, tid_len);
+      tid = id_words::draw(rng, tid_len);
+      // The guards see the id through the cursor's copy, written once here.
+      tid.store(c.tid_storage);
+      std::string_view v(c.tid_storage, tid_len);
       if (body_guard_->safe(v) && header_guard_->safe(v)) break;
     }
   }
+  tid.store(c.tid_storage);
   c.tid_len = std::uint8_t(tid_len);
+  // Message-ID: the first tid is already a unique ident, so by default it is reused for every chunk.
+  const bool message_id_is_tid = first ? r.message_id.empty() : c.message_id_is_tid;
   if (first) {
-    if (r.message_id.empty()) {
-      // The first tid is already a unique ident: reusing it saves a second draw per recipient. A fixed-size
-      // copy avoids the rep-movs GCC emits for a bounded variable length.
-      std::memcpy(c.message_id, tid, sizeof(c.message_id));
+    c.message_id_is_tid = message_id_is_tid;
+    if (message_id_is_tid) {
+      tid.store(c.message_id);
       c.message_id_len = std::uint8_t(tid_len);
     } else {
       std::memcpy(c.message_id, r.message_id.data(), r.message_id.size());
@@ -386,29 +510,30 @@ result<stamped_frame, fanout_error> frame_template::stamp(const recipient& r, st
 
   char* const begin = out.data();
   char* p = begin;
-  // Ids are copied as fixed 32-byte blocks (the space max_stamp_bytes reserves for them; later writes
+  // Ids are written as fixed 32-byte blocks (the space max_stamp_bytes reserves for them; later writes
   // overwrite the excess): a bounded variable-length memcpy made GCC emit a slow rep movsq here.
   p = put(p, "MSRP ");
-  std::memcpy(p, tid, msrp::max_transaction_id_chars);
+  tid.store(p);
   p += tid_len;
-  p = put(p, " SEND\r\nTo-Path: ");
-  p = put(p, r.to_path);
-  p = put(p, "\r\nFrom-Path: ");
-  p = put(p, r.from_path);
-  p = put(p, "\r\nMessage-ID: ");
-  std::memcpy(p, c.message_id, msrp::max_transaction_id_chars);
+  p = put(p, kSendToPath);
+  p = put(p, r.paths);
+  p = put(p, kMessageId);
+  if (message_id_is_tid && first) {
+    tid.store(p);
+  } else {
+    std::memcpy(p, c.message_id, msrp::max_transaction_id_chars);
+  }
   p += c.message_id_len;
-  p = put(p, after_message_id_);
+  p = put(p, kByteRange);
   if (first && last) {
     // The common single-chunk "1-N/N": format N once; the fixed 20-byte copy stays inside the space
     // reserved for Byte-Range and is overwritten by what follows.
+    // The common single-chunk "1-N/N". N is formatted twice rather than copied: reading back digits
+    // just written byte by byte would stall store forwarding.
     p = put(p, "1-");
-    char* n0 = p;
     p = put_u64(p, total);
-    std::size_t n = std::size_t(p - n0);
     *p++ = '/';
-    std::memmove(p, n0, msrp::max_uint64_chars);  // source and destination overlap
-    p += n;
+    p = put_u64(p, total);
   } else {
     p = put_u64(p, c.offset + 1);
     *p++ = '-';
@@ -417,18 +542,22 @@ result<stamped_frame, fanout_error> frame_template::stamp(const recipient& r, st
     p = put_u64(p, total);
   }
   if (first) {
-    p = put(p, after_byte_range_);
-    p = put_address(p, r.to_name, r.to_uri, to_escapes);
+    p = put(p, first_chunk_run_);
+    p = put(p, r.cpim_to);
     p = put(p, cpim_suffix_);
   } else {
-    p = put(p, kContentType);
+    p = put(p, later_chunk_run_);
   }
   stamped_frame f;
   f.header = {begin, std::size_t(p - begin)};
   f.body = body_.substr(body_from, body_take);
+  // RFC 4975 §7.1 end-line, written here with the same fixed-size tid copy instead of a call.
   char* e = p;
-  p += msrp::encode_end_line(p, {tid, tid_len},
-                             last ? msrp::continuation::complete : msrp::continuation::more);
+  p = put(p, "\r\n-------");
+  tid.store(p);
+  p += tid_len;
+  *p++ = last ? '$' : '+';
+  p = put(p, "\r\n");
   f.end_line = {e, std::size_t(p - e)};
   f.last = last;
   c.offset += chunk_bytes;

@@ -215,7 +215,7 @@ void body_guard::add(std::string_view run) {
     overflow_.push_back(run);
 }
 
-bool body_guard::safe(std::string_view tid) const {
+bool body_guard::safe_slow(std::string_view tid) const {
   for (std::size_t i = 0; i < inline_count_; ++i)
     if (inline_[i].starts_with(tid)) return false;
   for (std::string_view run : overflow_)

@@ -71,11 +71,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const fanout::frame_template& tmpl = made.value();
 
-  fanout::recipient r;
-  r.to_path = "msrp://rcpt.example.com:2855/rs83kd;tcp";
-  r.from_path = "msrp://127.0.0.1:2855/srv29dk;tcp";
-  r.to_uri = kRecipient;
-  r.to_name = kRecipientName;
+  static const fanout::recipient_bytes rb =
+      std::move(fanout::recipient_bytes::make("msrp://rcpt.example.com:2855/rs83kd;tcp",
+                                              "msrp://127.0.0.1:2855/srv29dk;tcp", kRecipient, kRecipientName)
+                    .value());
+  fanout::recipient r(rb);
   if (fanout::validate_recipient(r) != fanout::fanout_error::ok) violated("test recipient invalid");
 
   // Stamp every chunk; each must parse back as one complete MSRP SEND whose Byte-Range continues the last.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <random>
 #include <string>
@@ -42,15 +43,23 @@ template_spec conference_spec(std::string_view body) {
   return s;
 }
 
+struct recipient_fields {
+  std::string to_path, to_uri, name;
+};
+
+recipient_fields fields_of(int i) {
+  return {"msrp://10.0.0." + std::to_string(i % 250) + ":7000/s" + std::to_string(i) + ";tcp",
+          "sip:user" + std::to_string(i) + "@example.com",
+          i % 3 ? "User \\" + std::to_string(i) + " \"q\"" : ""};
+}
+
+constexpr std::string_view kServerPath = "msrp://herald.example.com:2855/srv;tcp";
+
 recipient make_recipient(int i) {
-  static std::deque<std::string> keep;  // deque: recipients view these strings, which must not move
-  keep.push_back("msrp://10.0.0." + std::to_string(i % 250) + ":7000/s" + std::to_string(i) + ";tcp");
-  std::string_view to_path = keep.back();
-  keep.push_back("sip:user" + std::to_string(i) + "@example.com");
-  std::string_view to_uri = keep.back();
-  keep.push_back(i % 3 ? "User \\" + std::to_string(i) + " \"q\"" : "");
-  std::string_view name = keep.back();
-  return recipient{to_path, "msrp://herald.example.com:2855/srv;tcp", to_uri, name, {}, {}};
+  static std::deque<recipient_bytes> keep;  // deque: recipients view these, which must not move
+  recipient_fields f = fields_of(i);
+  keep.push_back(std::move(recipient_bytes::make(f.to_path, kServerPath, f.to_uri, f.name).value()));
+  return recipient(keep.back());
 }
 
 TEST(FrameTemplate, SingleChunkParsesBackWithRecipientFields) {
@@ -60,12 +69,13 @@ TEST(FrameTemplate, SingleChunkParsesBackWithRecipientFields) {
   fast_rng rng(5);
   for (int i = 0; i < 50; ++i) {
     recipient r = make_recipient(i);
+    const recipient_fields want = fields_of(i);
     ASSERT_EQ(validate_recipient(r), fanout_error::ok);
     auto frames = stamp_all(*t, r, rng);
     ASSERT_EQ(frames.size(), 1u);
     const msrp::message& m = frames[0].msg;
-    EXPECT_EQ(m.to_path, r.to_path);
-    EXPECT_EQ(m.from_path, r.from_path);
+    EXPECT_EQ(m.to_path, want.to_path);
+    EXPECT_EQ(m.from_path, kServerPath);
     EXPECT_EQ(m.content_type, "message/cpim");
     EXPECT_EQ(m.flag, msrp::continuation::complete);
     EXPECT_EQ(m.success_report, msrp::report_mode::no);
@@ -82,16 +92,30 @@ TEST(FrameTemplate, SingleChunkParsesBackWithRecipientFields) {
     char name[64];
     EXPECT_EQ(std::string_view(name, cpim::unescape(cm.from()->display_name, name)), "Team \"Alpha\"");
     ASSERT_EQ(cm.count(cpim::header_kind::to), 1u);
-    EXPECT_EQ(cm.find(cpim::header_kind::to)->addr.uri, r.to_uri);
+    EXPECT_EQ(cm.find(cpim::header_kind::to)->addr.uri, want.to_uri);
     EXPECT_EQ(std::string_view(name, cpim::unescape(cm.find(cpim::header_kind::to)->addr.display_name, name)),
-              r.to_name);
+              want.name);
     EXPECT_EQ(cm.datetime, 976743600);
     EXPECT_EQ(cm.content_type, "application/octet-stream");
     EXPECT_EQ(cm.body, body);
   }
 }
 
-TEST(FrameTemplate, HeaderMatchesMsrpEncoderByteForByte) {
+// Header lines split at CRLF, up to the blank line.
+std::vector<std::string> header_lines(std::string_view h) {
+  std::vector<std::string> lines;
+  while (!h.empty()) {
+    std::size_t eol = h.find("\r\n");
+    if (eol == 0 || eol == std::string_view::npos) break;
+    lines.emplace_back(h.substr(0, eol));
+    h.remove_prefix(eol + 2);
+  }
+  return lines;
+}
+
+TEST(FrameTemplate, HeaderHasTheMsrpEncoderLinesWithPathsFirst) {
+  // RFC 4975 §7.1: start line, To-Path and From-Path first; the other header fields in any order (the
+  // template puts Byte-Range before the report headers so one constant run follows it).
   auto t = frame_template::make(conference_spec("hello"));
   ASSERT_TRUE(t.ok());
   recipient r = make_recipient(7);
@@ -103,10 +127,11 @@ TEST(FrameTemplate, HeaderMatchesMsrpEncoderByteForByte) {
   auto f = t->stamp(r, buf, c, rng);
   ASSERT_TRUE(f.ok());
   std::uint64_t total = t->msrp_body_bytes(r);
+  const std::string to_path = fields_of(7).to_path;
   msrp::request_header h;
   h.transaction_id = "tid00001";
-  h.to_path = r.to_path;
-  h.from_path = r.from_path;
+  h.to_path = to_path;
+  h.from_path = kServerPath;
   h.message_id = "msg-0001";
   h.byte_range = msrp::byte_range{1, total, false, total, false};
   h.success_report = msrp::report_mode::no;
@@ -115,7 +140,15 @@ TEST(FrameTemplate, HeaderMatchesMsrpEncoderByteForByte) {
   std::vector<char> ref(msrp::request_header_size(h));
   auto n = msrp::encode_request_header(ref, h);
   ASSERT_TRUE(n.ok());
-  EXPECT_EQ(f->header.substr(0, *n), std::string_view(ref.data(), *n));
+  std::vector<std::string> got = header_lines(f->header);
+  std::vector<std::string> want = header_lines(std::string_view(ref.data(), *n));
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(got[i], want[i]);
+  std::sort(got.begin() + 3, got.end());
+  std::sort(want.begin() + 3, want.end());
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(f->header.substr(0, 4), "MSRP");
+  EXPECT_NE(f->header.find("\r\nContent-Type: message/cpim\r\n\r\n"), std::string_view::npos);
   char end[msrp::max_end_line_chars];
   std::size_t e = msrp::encode_end_line(end, "tid00001", msrp::continuation::complete);
   EXPECT_EQ(f->end_line, std::string_view(end, e));
@@ -286,19 +319,43 @@ TEST(FrameTemplate, ConferenceUriWithCrlfIsRejected) {
   EXPECT_EQ(frame_template::make(s).error(), fanout_error::bad_address);
 }
 
-TEST(FrameTemplate, RecipientValidatorRejectsInjection) {
+TEST(FrameTemplate, RecipientBytesRejectInjection) {
+  recipient_fields f = fields_of(1);
+  EXPECT_EQ(recipient_bytes::make("msrp://a/b;tcp\r\nX: y", kServerPath, f.to_uri, f.name).error(),
+            fanout_error::bad_path);
+  EXPECT_EQ(recipient_bytes::make(f.to_path, "", f.to_uri, f.name).error(), fanout_error::bad_path);
+  EXPECT_EQ(recipient_bytes::make(f.to_path, kServerPath, "sip:a>b", f.name).error(),
+            fanout_error::bad_address);
+  EXPECT_EQ(recipient_bytes::make(f.to_path, kServerPath, f.to_uri, "a\nb").error(),
+            fanout_error::bad_address);
+  EXPECT_EQ(recipient_bytes::make(std::string(5000, 'p'), kServerPath, f.to_uri, f.name).error(),
+            fanout_error::bad_path);
+}
+
+TEST(FrameTemplate, RecipientBytesKeepEachPart) {
+  recipient_fields f = fields_of(4);
+  auto b = recipient_bytes::make(f.to_path, kServerPath, f.to_uri, "A \"q\" \\ b");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->to_path(), f.to_path);
+  EXPECT_EQ(b->from_path(), kServerPath);
+  EXPECT_EQ(b->to_uri(), f.to_uri);
+  EXPECT_EQ(b->paths(), f.to_path + "\r\nFrom-Path: " + std::string(kServerPath));
+  EXPECT_EQ(b->cpim_to(), "\"A \\\"q\\\" \\\\ b\" <" + f.to_uri + ">");
+  auto plain = recipient_bytes::make(f.to_path, kServerPath, f.to_uri);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->cpim_to(), "<" + f.to_uri + ">");
+  EXPECT_EQ(plain->to_uri(), f.to_uri);
+}
+
+TEST(FrameTemplate, RecipientValidatorRejectsBadIds) {
   recipient r = make_recipient(1);
-  r.to_path = "msrp://a/b;tcp\r\nX: y";
-  EXPECT_EQ(validate_recipient(r), fanout_error::bad_path);
-  r = make_recipient(1);
-  r.to_uri = "sip:a>b";
-  EXPECT_EQ(validate_recipient(r), fanout_error::bad_address);
-  r = make_recipient(1);
-  r.to_name = "a\nb";
-  EXPECT_EQ(validate_recipient(r), fanout_error::bad_address);
-  r = make_recipient(1);
+  EXPECT_EQ(validate_recipient(r), fanout_error::ok);
   r.message_id = "-bad";
   EXPECT_EQ(validate_recipient(r), fanout_error::bad_message_id);
+  r = make_recipient(1);
+  r.transaction_id = "ab";
+  EXPECT_EQ(validate_recipient(r), fanout_error::bad_transaction_id);
+  EXPECT_EQ(validate_recipient(recipient{}), fanout_error::bad_path);
 }
 
 TEST(FrameTemplate, ExternalBodyMessageCarriesPhantomAsBody) {

@@ -36,7 +36,10 @@ TEST(ParticipantTemplate, FromReplacedToStampedRestByteForByte) {
   ASSERT_TRUE(t.ok()) << to_string(t.error());
   EXPECT_EQ(t->body().data(), parsed.body.data());  // no copy of the body
 
-  recipient r{"msrp://10.0.0.1:7000/abc;tcp", "msrp://herald:2855/x;tcp", "sip:dave@example.com", "", {}, {}};
+  recipient_bytes rb = std::move(recipient_bytes::make("msrp://10.0.0.1:7000/abc;tcp",
+                                                       "msrp://herald:2855/x;tcp", "sip:dave@example.com", "")
+                                     .value());
+  recipient r(rb);
   fast_rng rng(2);
   auto frames = test::stamp_all(*t, r, rng);
   ASSERT_EQ(frames.size(), 1u);
@@ -62,7 +65,9 @@ TEST(ParticipantTemplate, OnlyOneToPerRecipient) {
   ASSERT_EQ(cpim::parse_final(kFromParticipant, parsed), cpim::parse_error::ok);
   auto t = frame_template::from_participant(parsed, "sip:bob@example.com", "", template_spec{});
   ASSERT_TRUE(t.ok());
-  recipient r{"msrp://a:1/b;tcp", "msrp://c:2/d;tcp", "sip:e@example.com", "Eve", {}, {}};
+  recipient_bytes rb = std::move(
+      recipient_bytes::make("msrp://a:1/b;tcp", "msrp://c:2/d;tcp", "sip:e@example.com", "Eve").value());
+  recipient r(rb);
   fast_rng rng(2);
   auto frames = test::stamp_all(*t, r, rng);
   ASSERT_EQ(frames.size(), 1u);
@@ -88,7 +93,9 @@ TEST(ParticipantTemplate, InnerContentLengthIsAccepted) {
   ASSERT_EQ(cpim::parse_final(kWithLength, parsed), cpim::parse_error::ok);
   auto t = frame_template::from_participant(parsed, "sip:alice@example.com", "", template_spec{});
   ASSERT_TRUE(t.ok()) << to_string(t.error());
-  recipient r{"msrp://a:1/b;tcp", "msrp://c:2/d;tcp", "sip:e@example.com", "", {}, {}};
+  recipient_bytes rb = std::move(
+      recipient_bytes::make("msrp://a:1/b;tcp", "msrp://c:2/d;tcp", "sip:e@example.com", "").value());
+  recipient r(rb);
   fast_rng rng(3);
   auto frames = test::stamp_all(*t, r, rng);
   ASSERT_EQ(frames.size(), 1u);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "herald/conference/delivery.hpp"
+#include "herald/fanout/frame_template.hpp"
 #include "herald/reactor/types.hpp"
 
 namespace herald::conference {
@@ -19,10 +20,13 @@ struct session {
   std::string session_id;
   std::string conference_id;
   std::string participant_id;
-  std::string address;       // authenticated address: CPIM To of frames to it, From of its messages
+  std::string address;  // authenticated address: CPIM To of frames to it, From of its messages
   std::string display_name;
-  std::string peer_path;     // its From-Path at binding: our To-Path (RFC 4975 §7.1)
-  std::string local_path;    // msrp://<advertise>/<session-id>;tcp: our From-Path
+  // Its From-Path at binding (our To-Path, RFC 4975 §7.1), our From-Path msrp://<advertise>/<id>;tcp
+  // and its CPIM To, formatted once for every frame stamped to it.
+  fanout::recipient_bytes frame_bytes;
+  std::string_view peer_path() const { return frame_bytes.to_path(); }
+  std::string_view local_path() const { return frame_bytes.from_path(); }
 };
 
 class session_table {
@@ -43,7 +47,7 @@ class session_table {
   std::size_t live() const { return live_; }
 
  private:
-  std::deque<session> slots_;  // deque: sessions never move, so by_id_ can view their ids
+  std::deque<session> slots_;                // deque: sessions never move, so by_id_ can view their ids
   std::vector<failure_reason> last_reason_;  // reason the previous generation of each slot ended
   std::vector<std::uint32_t> free_;
   std::unordered_map<std::string_view, std::uint32_t> by_id_;  // keys view slots_[i].session_id

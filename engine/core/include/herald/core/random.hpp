@@ -22,11 +22,23 @@ class fast_rng {
  public:
   explicit fast_rng(std::uint64_t seed);
   fast_rng();  // seeded from the CSPRNG
-  std::uint64_t next();
+  // Inline: one draw per 10 transaction-id characters of every recipient of a fan-out.
+  std::uint64_t next() {
+    std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
   // n characters from the MSRP transaction-id alphabet subset [A-Za-z0-9].
   void alnum(char* out, std::size_t n);
 
  private:
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   std::uint64_t s_[4];
 };
 

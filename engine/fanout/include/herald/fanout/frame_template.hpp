@@ -65,18 +65,56 @@ struct template_spec {
   std::size_t transaction_id_chars = msrp::default_transaction_id_chars;
 };
 
-// What differs per recipient. Callers validate it once, when the session joins (validate_recipient);
-// stamp() trusts it so the hot path does not rescan addresses for every message.
+// The bytes of every frame to one session that no message changes: its To-Path and our From-Path
+// (RFC 4975 §7.1) and its CPIM To value (RFC 3862 §3.3, display name escaped). Built and validated once
+// when the session binds, so stamp() copies two ready blocks per recipient instead of formatting paths
+// and rescanning the display name for every message of a 10^5-recipient fan-out. It owns one allocation
+// holding both blocks; the paths are views into it, so a session needs no separate path strings.
+class recipient_bytes {
+ public:
+  // bad_path: a path empty, with CTLs or over 4 KiB; bad_address: a URI or display name fails
+  // cpim::validate_* (header injection).
+  static result<recipient_bytes, fanout_error> make(std::string_view to_path, std::string_view from_path,
+                                                    std::string_view to_uri, std::string_view to_name = {});
+
+  recipient_bytes() = default;
+  recipient_bytes(recipient_bytes&&) = default;
+  recipient_bytes& operator=(recipient_bytes&&) = default;
+
+  std::string_view paths() const { return {bytes_.get(), paths_len()}; }  // "<to>\r\nFrom-Path: <from>"
+  std::string_view to_path() const { return {bytes_.get(), to_path_len_}; }
+  std::string_view from_path() const { return {bytes_.get() + to_path_len_ + kFromPathGlue, from_path_len_}; }
+  std::string_view cpim_to() const { return {bytes_.get() + paths_len(), cpim_to_len_}; }  // "name" <uri>
+  std::string_view to_uri() const {
+    return {bytes_.get() + paths_len() + cpim_to_len_ - uri_len_ - 1, uri_len_};
+  }
+  bool empty() const { return !bytes_; }
+  std::size_t heap_bytes() const { return bytes_ ? paths_len() + cpim_to_len_ : 0; }
+
+ private:
+  static constexpr std::size_t kFromPathGlue = 13;  // "\r\nFrom-Path: "
+  std::size_t paths_len() const { return to_path_len_ + kFromPathGlue + from_path_len_; }
+  std::unique_ptr<char[]> bytes_;
+  std::uint16_t to_path_len_ = 0;
+  std::uint16_t from_path_len_ = 0;
+  std::uint16_t cpim_to_len_ = 0;
+  std::uint16_t uri_len_ = 0;
+};
+
+// What stamp() needs for one recipient and chunk: views of its recipient_bytes plus the ids of this frame.
 struct recipient {
-  std::string_view to_path;     // the recipient's MSRP path (RFC 4975 §9 To-Path value)
-  std::string_view from_path;   // the server's session URI towards this recipient
-  std::string_view to_uri;      // CPIM To URI
-  std::string_view to_name;     // CPIM To display name (decoded), may be empty
+  recipient() = default;
+  explicit recipient(const recipient_bytes& b) : paths(b.paths()), cpim_to(b.cpim_to()) {}
+
+  std::string_view paths;       // recipient_bytes::paths()
+  std::string_view cpim_to;     // recipient_bytes::cpim_to()
   std::string_view message_id;  // RFC 4975 Message-ID; empty = the first chunk's transaction id
   std::string_view
       transaction_id;  // tid of the chunk being stamped (set it per call); empty = drawn from rng
 };
 
+// The per-call ids of r: idents of at most 32 characters (RFC 4975 §9) when set. stamp() checks only
+// their lengths, which protect its fixed-size buffers.
 fanout_error validate_recipient(const recipient& r);
 
 // n (4..32) characters of [A-Za-z0-9], 6 bits of one rng draw each (10 per draw): the per-recipient
@@ -88,6 +126,7 @@ void make_transaction_id(fast_rng& rng, char* out, std::size_t n);
 struct chunk_cursor {
   std::uint64_t offset = 0;  // MSRP body bytes already stamped
   bool done = false;
+  bool message_id_is_tid = false;  // Message-ID is the first chunk's tid (no caller Message-ID)
   std::uint8_t message_id_len = 0;
   char message_id[msrp::max_transaction_id_chars];
   std::string_view transaction_id() const { return {tid_storage, tid_len}; }  // of the last stamped frame
@@ -146,10 +185,10 @@ class frame_template {
   std::unique_ptr<char[]> storage_;  // prefix, suffix and the merged runs below; stable under moves
   std::string_view cpim_prefix_;
   std::string_view cpim_suffix_;
-  // Constant runs merged so stamp() issues few copies: "\r\n" reports "Byte-Range: " after the Message-ID,
-  // and "\r\nContent-Type: message/cpim\r\n\r\n" + cpim_prefix_ after the Byte-Range value.
-  std::string_view after_message_id_;
-  std::string_view after_byte_range_;
+  // What follows the Byte-Range value, merged so stamp() copies one run: the report headers and
+  // "\r\nContent-Type: message/cpim\r\n\r\n", then in the first chunk cpim_prefix_ too.
+  std::string_view first_chunk_run_;
+  std::string_view later_chunk_run_;
   shared_buffer body_storage_;
   std::string_view body_;
   std::unique_ptr<msrp::body_guard> body_guard_;    // views into body_storage_

@@ -65,7 +65,8 @@ class body_guard {
  public:
   explicit body_guard(std::string_view body);
 
-  bool safe(std::string_view transaction_id) const;
+  // Inline fast path: almost every body has no candidate, and this runs once per recipient.
+  bool safe(std::string_view transaction_id) const { return inline_count_ == 0 || safe_slow(transaction_id); }
 
   // Number of recorded "-------<run>" candidates (0 for ordinary bodies).
   std::size_t candidate_count() const { return inline_count_ + overflow_.size(); }
@@ -73,6 +74,7 @@ class body_guard {
  private:
   static constexpr std::size_t inline_capacity = 4;
   void add(std::string_view run);
+  bool safe_slow(std::string_view transaction_id) const;
 
   std::string_view inline_[inline_capacity];
   std::size_t inline_count_ = 0;
