@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace herald::msrp::detail {
@@ -62,6 +63,46 @@ constexpr bool has_class(char c, std::uint8_t cls) {
 
 constexpr bool is_token_char(char c) {
   return has_class(c, cc_token);
+}
+
+inline bool is_token(std::string_view s) {
+  for (char c : s)
+    if (!is_token_char(c)) return false;
+  return !s.empty();
+}
+
+// Equality, ignoring ASCII case, with a lowercase constant made of letters, digits and '-' (header
+// names), for input without control bytes (the line reader refused them). OR-ing 0x20 folds case
+// exactly there: the only other byte it maps onto such a constant's bytes is CR (onto '-'). A word at a
+// time, with overlapping loads that stay inside both strings.
+inline bool iequals_lower(std::string_view s, std::string_view lower) {
+  const std::size_t n = s.size();
+  if (n != lower.size()) return false;
+  const char* a = s.data();
+  const char* b = lower.data();
+  if (n >= 8) {
+    auto word = [](const char* p) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      return w;
+    };
+    constexpr std::uint64_t fold = 0x2020202020202020ull;
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if ((word(a + i) | fold) != word(b + i)) return false;
+    return (word(a + n - 8) | fold) == word(b + n - 8);
+  }
+  if (n >= 4) {
+    auto word = [](const char* p) {
+      std::uint32_t w;
+      std::memcpy(&w, p, 4);
+      return w;
+    };
+    constexpr std::uint32_t fold = 0x20202020u;
+    return (word(a) | fold) == word(b) && (word(a + n - 4) | fold) == word(b + n - 4);
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if ((a[i] | 0x20) != b[i]) return false;
+  return true;
 }
 
 // A plain loop beats a memchr call on the short fields of MSRP headers (most are under 64 bytes).
