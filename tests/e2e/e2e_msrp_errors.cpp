@@ -81,6 +81,21 @@ TEST_F(MsrpErrors, Report_GetsNoResponse) {
   for (const auto& r : peer().responses) EXPECT_NE(r.transaction_id, "rep1");
 }
 
+TEST_F(MsrpErrors, FailureReportNo_SuppressesRefusals) {
+  // RFC 4975 §7.2: with Failure-Report "no" the sender asked for no response, not even an error.
+  std::string bogus =
+      "msrp://127.0.0.1:" + std::to_string(f.daemon.msrp_port()) + "/nosuchsession1234567;tcp";
+  peer().send_raw(request("quiet481", "SEND", bogus, own(0), "Failure-Report: no\r\n"));
+  peer().send_raw(request("quiet501", "FROBNICATE", path(0), own(0), "Failure-Report: no\r\n"));
+  // Answers come in order: once the next SEND's 200 is here, none came for the two before it.
+  std::string tid = peer().send(path(0), "text/plain", "after the quiet ones");
+  EXPECT_EQ(f.wait_response(peer(), tid), 200);
+  for (const auto& r : peer().responses) {
+    EXPECT_NE(r.transaction_id, "quiet481");
+    EXPECT_NE(r.transaction_id, "quiet501");
+  }
+}
+
 class SessionLimit : public MsrpErrors {
  public:
   SessionLimit() { args.insert(args.end(), {"--max-sessions-per-connection", "2"}); }

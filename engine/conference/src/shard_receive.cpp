@@ -152,15 +152,18 @@ void shard_service::handle_request(connection_state& cs, const msrp::message& m)
   if (m.method == msrp::request_method::report) return;  // RFC 4975 §7.1.2: REPORTs get no response
   std::string_view reply_to = first_uri(m.from_path);
   std::string_view reply_from = last_uri(m.to_path);
+  // Failure-Report applies to every request's response, including refusals (RFC 4975 §7.2).
   if (m.method == msrp::request_method::unknown) {
-    respond(cs.ref, m.transaction_id, msrp::status_method_not_understood, reply_to, reply_from);
+    if (wants_response(m.failure_report, msrp::status_method_not_understood))
+      respond(cs.ref, m.transaction_id, msrp::status_method_not_understood, reply_to, reply_from);
     return;
   }
   ++counters_.sends_received;
   int status = msrp::status_ok;
   std::uint32_t slot = bind_session(cs, m, status);
   if (slot == no_slot) {
-    respond(cs.ref, m.transaction_id, status, reply_to, reply_from);
+    if (wants_response(m.failure_report, status))
+      respond(cs.ref, m.transaction_id, status, reply_to, reply_from);
     return;
   }
   if (!m.has_body) {

@@ -75,8 +75,10 @@ std::string_view http_connection::take_interim_response() {
 
 http_error http_connection::on_tick(std::uint64_t now_ns) {
   if (error_ != http_error::ok) return error_;
-  if (head_len_ == 0 && in_head_ && now_ns > head_started_at_ &&
-      now_ns - head_started_at_ > lim_.head_timeout_ns) {
+  // The whole request, head and body, must arrive within the limit from its first byte: a body that
+  // trickles in would otherwise hold the connection (and up to max_body_bytes of buffer) forever.
+  const bool incomplete = in_head_ || head_len_ != 0;
+  if (incomplete && now_ns > head_started_at_ && now_ns - head_started_at_ > lim_.head_timeout_ns) {
     error_ = http_error::request_timeout;
     return error_;
   }

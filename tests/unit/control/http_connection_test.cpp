@@ -169,6 +169,32 @@ TEST(HttpConnection, SlowHeadTimesOut) {
   EXPECT_EQ(c.next(r), http_error::request_timeout);
 }
 
+TEST(HttpConnection, SlowBodyTimesOutFromTheFirstHeadByte) {
+  limits lim;
+  lim.head_timeout_ns = 100;
+  http_connection c(lim);
+  request r;
+  c.feed("POST /v1/conferences HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nab", 1000);
+  EXPECT_EQ(c.next(r), http_error::need_more);
+  c.feed("cd", 1050);
+  EXPECT_EQ(c.next(r), http_error::need_more);
+  EXPECT_EQ(c.on_tick(1100), http_error::ok);
+  EXPECT_EQ(c.on_tick(1101), http_error::request_timeout);
+}
+
+TEST(HttpConnection, BodyCompletedInTimeDoesNotTimeOut) {
+  limits lim;
+  lim.head_timeout_ns = 100;
+  http_connection c(lim);
+  request r;
+  c.feed("POST /v1/conferences HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab", 1000);
+  EXPECT_EQ(c.next(r), http_error::need_more);
+  c.feed("cd", 1090);
+  ASSERT_EQ(c.next(r), http_error::ok);
+  EXPECT_EQ(r.body, "abcd");
+  EXPECT_EQ(c.on_tick(5000), http_error::ok);
+}
+
 TEST(HttpConnection, IdleConnectionDoesNotTimeOut) {
   limits lim;
   lim.head_timeout_ns = 100;

@@ -32,8 +32,8 @@ class http_connection {
   // Monotonic time the current incomplete head began, 0 when idle between requests or mid-body.
   std::uint64_t head_started_at() const { return in_head_ ? head_started_at_ : 0; }
 
-  // Called by the reactor's timer: request_timeout when a head has been arriving for longer than
-  // limits::head_timeout_ns (slowloris); the caller answers 408 and closes. ok otherwise.
+  // Called by the reactor's timer: request_timeout when a request (its head, then its body) has been
+  // arriving for longer than limits::head_timeout_ns (slowloris); the caller answers 408 and closes.
   http_error on_tick(std::uint64_t now_ns);
 
   bool closing() const { return closing_; }
