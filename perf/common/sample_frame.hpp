@@ -39,10 +39,9 @@ inline sample_frame make_sample_frame(std::size_t body_bytes, std::size_t recipi
   std::string from_path =
       "msrp://127.0.0.1:40000/s" + std::to_string(100000000 + recipient) + "abcdefghijkl;tcp";
   std::string to_uri = "sip:u" + std::to_string(recipient) + "@example.com";
-  herald::fanout::recipient r;
-  r.to_path = to_path;
-  r.from_path = from_path;
-  r.to_uri = to_uri;
+  auto bytes = herald::fanout::recipient_bytes::make(to_path, from_path, to_uri);
+  if (!bytes.ok()) return out;
+  herald::fanout::recipient r(bytes.value());
   std::vector<char> buf(t.max_stamp_bytes(r));
   herald::fanout::chunk_cursor cursor;
   herald::fast_rng rng(recipient + 1);
