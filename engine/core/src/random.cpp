@@ -69,11 +69,13 @@ fast_rng::fast_rng() {
 void fast_rng::alnum(char* out, std::size_t n) {
   std::size_t i = 0;
   while (i < n) {
-    std::uint64_t r = next();
-    // 10 symbols per draw: 62^10 < 2^60, bias is negligible for non-secret ids.
+    // Base-62 digits of the fraction x / 2^64, one 64x64->128 multiply each (no division): 62^10 < 2^60,
+    // so ten symbols per draw stay close to uniform, which is all non-secret ids need.
+    std::uint64_t x = next();
     for (int k = 0; k < 10 && i < n; ++k, ++i) {
-      out[i] = kAlnum[r % 62];
-      r /= 62;
+      const unsigned __int128 m = static_cast<unsigned __int128>(x) * 62u;
+      out[i] = kAlnum[static_cast<std::size_t>(m >> 64)];
+      x = static_cast<std::uint64_t>(m);
     }
   }
 }
