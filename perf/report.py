@@ -102,7 +102,9 @@ if scale:
     lines += ["", "![scaling](" + stamp + "-scaling.png)", ""]
 
 if lat:
-    lines += [f"## Latency under load ({lat[0]['participants']:,}-participant conference, open loop)", "",
+    driver = "tools/herald-load" if lat[0].get("source") == "herald-load" else "perf_herald_driver"
+    lines += [f"## Latency under load ({lat[0]['participants']:,}-participant conference, open loop, {driver})", "",
+              "Completion: from the message's scheduled send time to its last recipient's delivery.", "",
               "| offered msgs/s | deliveries/s | completion p50 ms | p99 ms |", "| ---: | ---: | ---: | ---: |"]
     for d in lat:
         lines.append(f"| {d['rate']:.1f} | {fmt(d['deliveries_per_s'])} | {d['completion_p50_ms']:.0f} | "

@@ -105,13 +105,30 @@ for p in $scale; do
     --duration $dur --shards $shards --window 2 >"$raw/scale-$p.json" || log "scaling $p reported a shortfall"
 done
 
-# 7. Latency under load: open loop at a share of the closed-loop maximum message rate.
+# 7. Latency under load: open loop at a share of the closed-loop maximum message rate, driven by
+# tools/herald-load (latency from the scheduled send time, every delivery checked) when it is built, else
+# by the perf driver. Each step is written in the driver's JSON shape for report.py.
 max_rate=$($py -c "import json; d=json.load(open('$raw/scale-$lat_participants.json')); print(d['messages']/d['wall_s'])")
 for pct in $lat_steps; do
-  rate=$($py -c "print(max(0.5, $max_rate * $pct / 100))")
+  rate=$($py -c "print(round(max(0.5, $max_rate * $pct / 100), 2))")
   log "latency: $pct% of $max_rate msgs/s"
-  timeout 300 "$(bin perf_herald_driver)" --participants $lat_participants --connections "$(conns_for $lat_participants)" \
-    --size $size --duration $dur --shards $shards --rate "$rate" >"$raw/lat-$pct.json" || log "latency $pct% shortfall"
+  if [ -x "$herald_load" ]; then
+    timeout 300 "$herald_load" --spawn --json --participants $lat_participants \
+      --msrp-connections "$(conns_for $lat_participants)" --size $size --rate "$rate/s" --duration ${dur}s \
+      --scenario system --heraldd-args "--shards $shards" >"$raw/hl-lat-$pct.json" 2>"$raw/hl-lat-$pct.log" ||
+      log "latency $pct%: herald-load reported a failure (see $raw/hl-lat-$pct.log)"
+    $py - "$raw/hl-lat-$pct.json" "$raw/lat-$pct.json" <<'PY' || log "latency $pct%: no herald-load report"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["latency_ms"]["completion"]
+json.dump({"source": "herald-load", "rate": d["rate_per_s"], "participants": d["participants"],
+           "deliveries_per_s": d["deliveries_per_s"], "completion_p50_ms": c["p50"],
+           "completion_p99_ms": c["p99"], "missing": d["deliveries"]["missing"]}, open(sys.argv[2], "w"))
+PY
+  else
+    timeout 300 "$(bin perf_herald_driver)" --participants $lat_participants --connections "$(conns_for $lat_participants)" \
+      --size $size --duration $dur --shards $shards --rate "$rate" >"$raw/lat-$pct.json" || log "latency $pct% shortfall"
+  fi
 done
 
 # 8. Instructions per delivery (deterministic up to loop-iteration counts).
