@@ -48,6 +48,24 @@ void handlers::metrics(std::string& out, bool keep_alive) {
   metric(text, "herald_deliveries_pending", "gauge", "Recipients not yet delivered or failed.");
   sample(text, "herald_deliveries_pending", {}, engine_.tracker().pending_total());
 
+  // Per-message state still held: each returns to 0 once every message has settled, its frames are
+  // written and --message-retention has passed (the memory-back-to-baseline check watches these).
+  conference::message_memory mem = engine_.memory();
+  metric(text, "herald_message_records_live", "gauge",
+         "Message records still referenced (tracker, shards, API).");
+  sample(text, "herald_message_records_live", {}, mem.records_live);
+  metric(text, "herald_outbound_slices", "gauge",
+         "Fan-out slices a shard holds (in its mailbox or an outbound slot) until settled and written.");
+  sample(text, "herald_outbound_slices", {}, mem.slices_live);
+  metric(text, "herald_fanout_templates", "gauge", "Per-message frame templates not yet fully written.");
+  sample(text, "herald_fanout_templates", {}, mem.templates_live);
+  metric(text, "herald_fanout_body_bytes", "gauge", "Message body bytes held by those templates.");
+  sample(text, "herald_fanout_body_bytes", {}, mem.body_bytes_live);
+  metric(text, "herald_pending_counters", "gauge", "Conferences holding a pending-deliveries counter.");
+  sample(text, "herald_pending_counters", {}, mem.pending_counters);
+  metric(text, "herald_api_connections", "gauge", "Open control API connections.");
+  sample(text, "herald_api_connections", {}, api_connections_);
+
   metric(text, "herald_deliveries_total", "counter", "Deliveries by outcome and failure reason.");
   std::uint64_t delivered = 0;
   std::uint64_t failed[conference::failure_reason_count] = {};

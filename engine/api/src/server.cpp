@@ -1,10 +1,19 @@
-// The API thread: one reactor shard serving HTTP/1.1 connections, each an http_connection state machine.
+// The API thread: one reactor shard serving HTTP/1.1 connections, each an http_connection state machine;
+// and the acceptor thread feeding it control connections.
+#include "herald/api/server.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <latch>
 
-#include "herald/api/server.hpp"
 #include "herald/control/http_response.hpp"
 #include "herald/core/clock.hpp"
 #include "herald/core/log.hpp"
+#include "herald/net/socket.hpp"
 
 namespace herald::api {
 
@@ -18,6 +27,11 @@ struct server::connection {
 
 namespace {
 constexpr std::uint64_t kTickNs = 250'000'000;
+// If the descriptor table is full all the same (something beyond the MSRP reserve took it), the acceptor
+// trades these for control connections: a health probe or an operator still gets an answer.
+constexpr std::size_t kSpareFds = 4;
+constexpr int kAcceptPollMs = 250;      // bounds how long stop() waits for the acceptor
+constexpr int kExhaustedRetryMs = 100;  // like the MSRP listeners' accept_retry_ns
 }
 
 server::server(conference::engine& eng, server_config cfg)
@@ -33,11 +47,19 @@ int server::start(std::string_view host, std::uint16_t port) {
   sc.max_input_bytes = cfg_.max_request_body + 64 * 1024;
   sc.max_queue_bytes = 1u << 30;  // responses (a batch answer can be megabytes) are never "slow"
   shard_ = std::make_unique<reactor::shard>(sc, this);
+  listen_fd_ = net::listen_tcp(host, port, true);
+  if (listen_fd_ < 0) {
+    int err = listen_fd_;
+    listen_fd_ = -1;
+    shard_.reset();
+    return err;
+  }
+  net::set_nonblocking(listen_fd_, true);  // a peer gone between poll and accept4 must not block us
+  const int bound = net::local_port(listen_fd_);
   std::latch ready(1);
   int result = 0;
-  thread_ = std::thread([this, &ready, &result, host = std::string(host), port] {
+  thread_ = std::thread([this, &ready, &result] {
     int rc = shard_->init();
-    if (rc == 0) rc = shard_->listen(host, port);
     result = rc;
     if (rc >= 0) shard_->add_timer(monotonic_ns() + kTickNs, [this] { on_tick(); });
     ready.count_down();
@@ -47,17 +69,70 @@ int server::start(std::string_view host, std::uint16_t port) {
   if (result < 0) {
     thread_.join();
     shard_.reset();
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+    return result;
   }
-  return result;
+  accepting_.store(true);
+  acceptor_ = std::thread([this] { accept_loop(); });
+  return bound;
 }
 
 void server::stop() {
   if (!shard_) return;
+  // The acceptor first, so nothing is handed to a stopping shard (a late adopt would keep it from
+  // quiescing); a handoff already queued sees accepting_ false and closes its descriptor.
+  accepting_.store(false);
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);  // wakes the acceptor's poll
+  if (acceptor_.joinable()) acceptor_.join();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  listen_fd_ = -1;
   shard_->stop();
   if (thread_.joinable()) thread_.join();
   for (connection* c : connections_) delete c;
   connections_.clear();
   shard_.reset();
+}
+
+void server::accept_loop() {
+  std::vector<int> spares;
+  auto refill = [&] {
+    while (spares.size() < kSpareFds) {
+      int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return;  // still exhausted: tried again after the next accept
+      spares.push_back(fd);
+    }
+  };
+  refill();
+  while (accepting_.load()) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, kAcceptPollMs) <= 0 || !accepting_.load()) {
+      refill();
+      continue;
+    }
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && !spares.empty()) {
+      // Another thread could take the freed number first (between close and accept4); then this waits.
+      ::close(spares.back());
+      spares.pop_back();
+      fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    }
+    if (fd < 0) {
+      // The connection stays in the backlog; polling again at once would spin while it cannot be taken.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS)
+        ::poll(nullptr, 0, kExhaustedRetryMs);
+      continue;
+    }
+    shard_->post([this, fd] {
+      if (!accepting_.load()) {
+        ::close(fd);
+        return;
+      }
+      (void)shard_->adopt(fd);  // on failure the reactor has closed fd
+    });
+    refill();
+  }
+  for (int fd : spares) ::close(fd);
 }
 
 void server::on_open(reactor::shard& s, reactor::connection_ref c) {
@@ -68,6 +143,7 @@ void server::on_open(reactor::shard& s, reactor::connection_ref c) {
   conn->ref = c;
   conn->index = connections_.size();
   connections_.push_back(conn);
+  handlers_.set_api_connections(connections_.size());
   s.set_user(c, conn);
 }
 
@@ -123,6 +199,7 @@ void server::on_closed(reactor::shard&, reactor::connection_ref c, reactor::clos
   connections_[conn->index]->index = conn->index;
   connections_.pop_back();
   delete conn;
+  handlers_.set_api_connections(connections_.size());
 }
 
 void server::on_tick() {

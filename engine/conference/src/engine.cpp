@@ -1,6 +1,7 @@
 // The conference engine: shard lifecycle, cross-shard dispatch of fan-out slices, control operations.
 #include "herald/conference/engine.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include "herald/core/clock.hpp"
@@ -92,15 +93,89 @@ std::shared_ptr<std::atomic<std::size_t>> engine::reserve_pending(const std::str
   std::shared_ptr<std::atomic<std::size_t>> counter;
   {
     std::lock_guard lock(pending_mutex_);
-    auto& slot = pending_by_conference_[conference_id];
-    if (!slot) slot = std::make_shared<std::atomic<std::size_t>>(0);
-    counter = slot;
+    auto slot = pending_by_conference_.find(conference_id);
+    if (slot != pending_by_conference_.end()) {
+      counter = slot->second;
+    } else {
+      counter = std::make_shared<std::atomic<std::size_t>>(0);
+      // A conference deleted since the caller planned this message must not get its counter back: that
+      // entry would outlive the conference. Checked under the lock delete_conference() erases under, after
+      // the directory has dropped the conference, so either the check sees it gone or the erase follows.
+      conference_info info;
+      if (dir_.get_conference(conference_id, info) == directory_error::ok)
+        pending_by_conference_.emplace(conference_id, counter);
+    }
   }
   std::size_t seen = counter->load(std::memory_order_acquire);
   do {
     if (seen + n > cfg_.max_pending_deliveries) return nullptr;
   } while (!counter->compare_exchange_weak(seen, seen + n, std::memory_order_acq_rel));
   return counter;
+}
+
+message_memory engine::memory() const {
+  message_memory m;
+  {
+    std::lock_guard lock(records_mutex_);
+    std::erase_if(records_, [](const registered_record& e) { return e.record.expired(); });
+    m.records_live = records_.size();
+  }
+  m.slices_live = slices_live_.load(std::memory_order_acquire);
+  m.templates_live = templates_live_.load(std::memory_order_acquire);
+  m.body_bytes_live = body_bytes_live_.load(std::memory_order_acquire);
+  {
+    std::lock_guard lock(pending_mutex_);
+    m.pending_counters = pending_by_conference_.size();
+  }
+  return m;
+}
+
+void engine::register_record(const std::shared_ptr<message_record>& record) {
+  std::lock_guard lock(records_mutex_);
+  if (records_.size() >= records_prune_at_) {
+    // Amortised: each prune at least halves the entries kept relative to the next threshold.
+    std::erase_if(records_, [](const registered_record& e) { return e.record.expired(); });
+    records_prune_at_ = std::max<std::size_t>(64, 2 * records_.size());
+  }
+  records_.push_back({record, records_sequence_++});
+}
+
+std::vector<std::shared_ptr<message_record>> engine::unfinished_messages(std::uint64_t& next) const {
+  std::vector<std::shared_ptr<message_record>> out;
+  std::lock_guard lock(records_mutex_);
+  for (const registered_record& e : records_)
+    if (auto r = e.record.lock(); r && !r->complete()) out.push_back(std::move(r));
+  next = records_sequence_;
+  return out;
+}
+
+std::vector<std::shared_ptr<message_record>> engine::messages_since(std::uint64_t first) const {
+  std::vector<std::shared_ptr<message_record>> out;
+  std::lock_guard lock(records_mutex_);
+  for (const registered_record& e : records_)
+    if (e.sequence >= first)
+      if (auto r = e.record.lock()) out.push_back(std::move(r));
+  return out;
+}
+
+message_outcome outcome_of(const message_record& r) {
+  message_outcome o;
+  o.recipients = r.recipients();
+  for (std::size_t i = 0; i < o.recipients; ++i) {
+    switch (r.state(i)) {
+      case delivery_state::delivered:
+        ++o.delivered;
+        break;
+      case delivery_state::failed:
+        ++o.failed;
+        ++o.failed_by_reason[static_cast<std::size_t>(r.reason(i))];
+        break;
+      case delivery_state::pending:
+        ++o.pending;
+        break;
+    }
+  }
+  return o;
 }
 
 std::vector<shard_metrics> engine::metrics() const {
@@ -113,6 +188,7 @@ std::vector<shard_metrics> engine::metrics() const {
 void engine::dispatch(const std::shared_ptr<message_record>& record,
                       const std::shared_ptr<const fanout::frame_template>& tmpl, const fanout_plan& plan,
                       int local_shard) {
+  register_record(record);
   std::vector<std::vector<fanout_target>> slices(services_.size());
   for (const fanout_target& t : plan.targets) {
     if (!t.where.bound() || static_cast<std::size_t>(t.where.shard) >= slices.size()) {
@@ -122,9 +198,29 @@ void engine::dispatch(const std::shared_ptr<message_record>& record,
     }
     slices[static_cast<std::size_t>(t.where.shard)].push_back(t);
   }
+  // The shards get counted handles (one allocation per message and per slice, never per recipient): the
+  // deleters lower the /metrics gauges that show per-message state being released.
+  std::shared_ptr<const fanout::frame_template> counted_tmpl;
   for (std::size_t i = 0; i < slices.size(); ++i) {
     if (slices[i].empty()) continue;
-    fanout_slice slice{record, tmpl, std::move(slices[i])};
+    if (!counted_tmpl) {
+      const std::size_t body_bytes = tmpl->body().size();
+      templates_live_.fetch_add(1, std::memory_order_acq_rel);
+      body_bytes_live_.fetch_add(body_bytes, std::memory_order_acq_rel);
+      counted_tmpl = std::shared_ptr<const fanout::frame_template>(
+          tmpl.get(), [this, keep = tmpl, body_bytes](const fanout::frame_template*) mutable {
+            keep.reset();
+            body_bytes_live_.fetch_sub(body_bytes, std::memory_order_acq_rel);
+            templates_live_.fetch_sub(1, std::memory_order_acq_rel);
+          });
+    }
+    slices_live_.fetch_add(1, std::memory_order_acq_rel);
+    std::shared_ptr<message_record> counted_record(record.get(),
+                                                   [this, keep = record](message_record*) mutable {
+                                                     keep.reset();
+                                                     slices_live_.fetch_sub(1, std::memory_order_acq_rel);
+                                                   });
+    fanout_slice slice{std::move(counted_record), counted_tmpl, std::move(slices[i])};
     if (static_cast<int>(i) == local_shard) {
       services_[i]->deliver(std::move(slice));
       continue;

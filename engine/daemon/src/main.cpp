@@ -37,6 +37,25 @@ bool write_ready_file(const std::string& path, int msrp_port, int control_port) 
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// One line per message the shutdown had to wait for: its final counts, failures by reason (only the
+// reasons that occurred), so an operator can account for every recipient after the API has gone.
+void log_final_status(const herald::conference::message_record& record) {
+  using namespace herald::conference;
+  message_outcome o = outcome_of(record);
+  herald::log::line l(herald::log::level::info, "message final status");
+  l.kv("id", record.id())
+      .kv("recipients", static_cast<std::uint64_t>(o.recipients))
+      .kv("delivered", static_cast<std::uint64_t>(o.delivered))
+      .kv("failed", static_cast<std::uint64_t>(o.failed))
+      .kv("pending", static_cast<std::uint64_t>(o.pending));
+  for (std::size_t r = 1; r < failure_reason_count; ++r) {
+    if (o.failed_by_reason[r] == 0) continue;
+    std::string key = "failed_";
+    key += to_string(static_cast<failure_reason>(r));
+    l.kv(key, static_cast<std::uint64_t>(o.failed_by_reason[r]));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,9 +130,16 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   HERALD_LOG(info, "draining").kv("signal", sig).kv("drain_timeout_ms", opt.drain_timeout_ns / 1'000'000);
-  bool clean = eng.drain(monotonic_ns() + opt.drain_timeout_ns);
+  // The control API keeps answering GET /v1/messages/{id} through the drain, but goes with the process:
+  // every message still unfinished now (or racing the signal) gets its final status logged below.
+  const std::uint64_t deadline = monotonic_ns() + opt.drain_timeout_ns;
+  std::uint64_t next_sequence = 0;
+  std::vector<std::shared_ptr<conference::message_record>> watched = eng.unfinished_messages(next_sequence);
+  bool clean = eng.drain(deadline);
   std::size_t unfinished = eng.tracker().pending_total();
   eng.stop();
+  for (auto& late : eng.messages_since(next_sequence)) watched.push_back(std::move(late));
+  for (const auto& record : watched) log_final_status(*record);
   control.stop();
   HERALD_LOG(info, "stopped").kv("drained", clean ? "yes" : "no").kv("failed_at_shutdown", static_cast<std::uint64_t>(unfinished));
   return 0;

@@ -200,7 +200,10 @@ std::string usage() {
   out += "  --help                        this text\n";
   out +=
       "\nSignals: SIGTERM/SIGINT stop accepting, finish deliveries up to --drain-timeout, fail the rest\n"
-      "(reason shutdown) and exit 0.\n";
+      "(reason shutdown) and exit 0. GET /v1/messages/{id} answers during the drain; each message still\n"
+      "unfinished at the signal is logged once at the end (msg=\"message final status\", counts by reason).\n"
+      "\nDescriptors: MSRP accepts pause 64 descriptors short of RLIMIT_NOFILE (the rest is for the control\n"
+      "API and the process) and resume when descriptors free up; one log line per episode.\n";
   return out;
 }
 

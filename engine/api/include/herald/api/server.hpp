@@ -2,6 +2,7 @@
 // Control traffic never runs on an MSRP shard, so a 10^5-entry batch registration cannot stall delivery.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,6 +29,8 @@ class handlers {
  public:
   handlers(conference::engine& eng, const server_config& cfg) : engine_(eng), cfg_(cfg) {}
   void handle(const control::request& req, std::string& out);
+  // The server reports its open connections here for /metrics (both run on the API thread).
+  void set_api_connections(std::size_t n) { api_connections_ = n; }
 
  private:
   void create_conference(const control::request& req, std::string& out);
@@ -40,6 +43,7 @@ class handlers {
 
   conference::engine& engine_;
   const server_config& cfg_;
+  std::size_t api_connections_ = 0;
 };
 
 class server final : public reactor::connection_handler {
@@ -61,6 +65,7 @@ class server final : public reactor::connection_handler {
   struct connection;
   void write(reactor::connection_ref c, connection& conn, std::string&& bytes);
   void on_tick();
+  void accept_loop();
 
   conference::engine& engine_;
   server_config cfg_;
@@ -68,6 +73,11 @@ class server final : public reactor::connection_handler {
   std::unique_ptr<reactor::shard> shard_;
   std::thread thread_;
   std::vector<connection*> connections_;
+  // The control listener is accepted on a thread of its own rather than by the reactor: MSRP listeners
+  // stop short of the descriptor limit (a reserve), and control connections are what that reserve is for.
+  int listen_fd_ = -1;
+  std::thread acceptor_;
+  std::atomic<bool> accepting_{false};
 };
 
 }  // namespace herald::api

@@ -58,6 +58,26 @@ struct send_result {
   std::string detail;
 };
 
+// One message's outcome counted by reason: what heraldd logs for each message a shutdown settled.
+struct message_outcome {
+  std::size_t recipients = 0;
+  std::size_t delivered = 0;
+  std::size_t failed = 0;
+  std::size_t pending = 0;
+  std::size_t failed_by_reason[failure_reason_count] = {};
+};
+message_outcome outcome_of(const message_record& r);
+
+// What per-message state is still held, for /metrics: each returns to 0 once every message has settled,
+// its frames are written and --message-retention has passed.
+struct message_memory {
+  std::size_t records_live = 0;      // message records referenced anywhere (tracker, shards, API)
+  std::size_t slices_live = 0;       // fan-out slices a shard holds (in its mailbox or an outbound slot)
+  std::size_t templates_live = 0;    // frame templates (one per message until its last frame is written)
+  std::size_t body_bytes_live = 0;   // message body bytes those templates keep
+  std::size_t pending_counters = 0;  // conferences with a --max-pending-deliveries counter
+};
+
 class engine {
  public:
   explicit engine(engine_config cfg);
@@ -107,18 +127,39 @@ class engine {
   // record must track (record::track_pending), or nullptr when the conference is at its limit.
   std::shared_ptr<std::atomic<std::size_t>> reserve_pending(const std::string& conference_id, std::size_t n);
 
+  message_memory memory() const;
+  // Shutdown accounting: the messages not complete now; `next` receives the registration sequence that
+  // messages_since() continues from, so a message racing the drain is not missed.
+  std::vector<std::shared_ptr<message_record>> unfinished_messages(std::uint64_t& next) const;
+  // Live messages registered (dispatched) at or after sequence `first`.
+  std::vector<std::shared_ptr<message_record>> messages_since(std::uint64_t first) const;
+
  private:
   void post(std::size_t shard, reactor::task t);
+  void register_record(const std::shared_ptr<message_record>& record);
+
+  struct registered_record {
+    std::weak_ptr<message_record> record;
+    std::uint64_t sequence = 0;
+  };
 
   engine_config cfg_;
   directory dir_;
   delivery_tracker tracker_;
+  // Declared before the shards: slices still in a mailbox when the shards go lower these on destruction.
+  std::atomic<std::size_t> slices_live_{0};
+  std::atomic<std::size_t> templates_live_{0};
+  std::atomic<std::size_t> body_bytes_live_{0};
+  mutable std::mutex records_mutex_;                // guards records_ (per message, never per recipient)
+  mutable std::vector<registered_record> records_;  // pruned of expired entries as it grows and when read
+  mutable std::size_t records_prune_at_ = 64;
+  std::uint64_t records_sequence_ = 0;
   reactor::shard_group shards_;
   std::vector<std::unique_ptr<shard_service>> services_;
   reactor::shard* caller_shard_ = nullptr;  // attach_caller_shard() mode
   std::vector<std::string> shard_descriptions_;
   std::atomic<bool> draining_{false};
-  std::mutex pending_mutex_;  // guards the map only; the counters are atomics the shards lower
+  mutable std::mutex pending_mutex_;  // guards the map only; the counters are atomics the shards lower
   std::unordered_map<std::string, std::shared_ptr<std::atomic<std::size_t>>> pending_by_conference_;
   std::atomic<std::uint64_t> failed_outside_[failure_reason_count] = {};
   bool started_ = false;
