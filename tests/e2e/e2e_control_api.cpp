@@ -1,5 +1,10 @@
 // Control API errors per endpoint (400/401/404/405/409/413/422), /metrics and /healthz, over real HTTP.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -101,6 +106,55 @@ TEST(ControlApiToken, WithoutOrWithWrongBearerToken_401_WithTheRightOne_200) {
   EXPECT_EQ(http_request(port, "POST", "/v1/conferences", R"({"uri":"sip:a@b.c"})").status, 401);
   EXPECT_EQ(http_request(port, "GET", "/metrics", "", "wrong-token").status, 401);
   EXPECT_EQ(http_request(port, "GET", "/healthz", "", "s3cret-token-value").status, 200);
+  EXPECT_EQ(f.daemon.stop(), 0) << f.daemon.log();
+  std::remove(file.c_str());
+  ::rmdir(dir);
+}
+
+// Everything the server sends on a raw connection until it closes (or the deadline passes).
+std::string read_until_close(int fd, int timeout_ms) {
+  std::string got;
+  std::uint64_t deadline = now_ms() + static_cast<std::uint64_t>(timeout_ms);
+  char buf[4096];
+  while (now_ms() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return got;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got + "<still open>";
+}
+
+TEST(ControlApiToken, RequestWithoutTokenIsRefusedBeforeItsBodyArrives) {
+  char dir[] = "/tmp/herald-token-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string file = std::string(dir) + "/token";
+  std::ofstream(file) << "s3cret-token-value\n";
+  conference_fixture f;
+  ASSERT_TRUE(f.start({"--shards", "1", "--token-file", file, "--header-timeout", "30s"})) << f.daemon.log();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(f.daemon.control_port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  // A head announcing 1 MiB, then a few body bytes and silence: the 401 must not wait for the rest
+  // (nor for the 30 s request timeout).
+  std::string head =
+      "POST /v1/conferences HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 1048576\r\n\r\n{\"uri\":";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  std::string reply = read_until_close(fd, 5000);
+  ::close(fd);
+  EXPECT_EQ(reply.substr(0, 12), "HTTP/1.1 401") << reply;
+  EXPECT_EQ(reply.find("<still open>"), std::string::npos) << reply;
+  // With the token the same head is accepted and waits for its body (answered once it arrives).
+  EXPECT_EQ(http_request(f.daemon.control_port(), "POST", "/v1/conferences", R"({"uri":"sip:a@b.c"})",
+                         "s3cret-token-value")
+                .status,
+            201);
   EXPECT_EQ(f.daemon.stop(), 0) << f.daemon.log();
   std::remove(file.c_str());
   ::rmdir(dir);

@@ -21,15 +21,20 @@ constexpr std::string_view kJson = "application/json";
 // The one place directory errors become HTTP statuses and API error codes.
 int status_for(directory_error e) {
   switch (e) {
-    case directory_error::ok: return 200;
+    case directory_error::ok:
+      return 200;
     case directory_error::no_such_conference:
     case directory_error::no_such_participant:
-    case directory_error::no_such_session: return 404;
+    case directory_error::no_such_session:
+      return 404;
     case directory_error::duplicate_address:
-    case directory_error::session_bound_elsewhere: return 409;
+    case directory_error::session_bound_elsewhere:
+      return 409;
     case directory_error::too_many_conferences:
-    case directory_error::too_many_participants: return 409;
-    case directory_error::entropy_unavailable: return 503;
+    case directory_error::too_many_participants:
+      return 409;
+    case directory_error::entropy_unavailable:
+      return 503;
   }
   return 500;
 }
@@ -48,7 +53,8 @@ std::string_view query_param(std::string_view query, std::string_view name) {
     std::string_view pair = query.substr(0, query.find('&'));
     query = pair.size() < query.size() ? query.substr(pair.size() + 1) : std::string_view{};
     auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
   }
   return {};
 }
@@ -59,7 +65,8 @@ std::size_t parse_size(std::string_view s, std::size_t fallback) {
   return (ec == std::errc() && p == s.data() + s.size()) ? v : fallback;
 }
 
-void write_participant(control::json_writer& w, const conference::participant& p, const conference::engine& eng) {
+void write_participant(control::json_writer& w, const conference::participant& p,
+                       const conference::engine& eng) {
   w.begin_object();
   w.key("id").value(p.id);
   w.key("address").value(p.address);
@@ -71,16 +78,18 @@ void write_participant(control::json_writer& w, const conference::participant& p
 
 }  // namespace
 
+bool handlers::authorized(const control::request& req, std::string& out) const {
+  if (cfg_.token.empty()) return true;
+  control::auth_error a = control::check_bearer(req.authorization, cfg_.token);
+  if (a == control::auth_error::ok) return true;
+  control::header extra[] = {{"WWW-Authenticate", control::www_authenticate(a)}};
+  control::write_json_error(out, 401, "unauthorized", control::to_string(a), req.keep_alive, extra);
+  return false;
+}
+
 void handlers::handle(const control::request& req, std::string& out) {
   const bool keep_alive = req.keep_alive;
-  if (!cfg_.token.empty()) {
-    control::auth_error a = control::check_bearer(req.authorization, cfg_.token);
-    if (a != control::auth_error::ok) {
-      control::header extra[] = {{"WWW-Authenticate", control::www_authenticate(a)}};
-      control::write_json_error(out, 401, "unauthorized", control::to_string(a), keep_alive, extra);
-      return;
-    }
-  }
+  if (!authorized(req, out)) return;
   // Operational endpoints outside /v1.
   if (req.path == "/healthz" || req.path == "/metrics") {
     if (req.verb != control::method::get) {
@@ -118,24 +127,29 @@ void handlers::handle(const control::request& req, std::string& out) {
       control::header extra[] = {{"Allow", route.allow}};
       control::write_json_error(out, 405, "method_not_allowed", "method not allowed here", keep_alive, extra);
     } else {
-      control::write_json_error(out, control::status_for(re), re == control::route_error::not_found ? "not_found"
-                                                                                                  : "not_implemented",
+      control::write_json_error(out, control::status_for(re),
+                                re == control::route_error::not_found ? "not_found" : "not_implemented",
                                 "no such route", keep_alive);
     }
     return;
   }
   switch (route.route) {
-    case control::route_id::create_conference: return create_conference(req, out);
-    case control::route_id::get_conference: return get_conference(route.id, req.query, out, keep_alive);
-    case control::route_id::list_participants: return get_conference(route.id, req.query, out, keep_alive);
+    case control::route_id::create_conference:
+      return create_conference(req, out);
+    case control::route_id::get_conference:
+      return get_conference(route.id, req.query, out, keep_alive);
+    case control::route_id::list_participants:
+      return get_conference(route.id, req.query, out, keep_alive);
     case control::route_id::delete_conference: {
       directory_error e = engine_.delete_conference(route.id);
       if (e != directory_error::ok) return directory_failure(out, e, keep_alive);
       control::write_response(out, 204, {}, {}, keep_alive);
       return;
     }
-    case control::route_id::add_participant: return add_participant(route.id, req, out);
-    case control::route_id::add_participants_batch: return add_participants_batch(route.id, req, out);
+    case control::route_id::add_participant:
+      return add_participant(route.id, req, out);
+    case control::route_id::add_participants_batch:
+      return add_participants_batch(route.id, req, out);
     case control::route_id::remove_participant: {
       directory_error e = engine_.remove_participant(route.id, route.pid);
       if (e != directory_error::ok) return directory_failure(out, e, keep_alive);
@@ -156,13 +170,16 @@ void handlers::handle(const control::request& req, std::string& out) {
       }
       return directory_failure(out, directory_error::no_such_participant, keep_alive);
     }
-    case control::route_id::send_message: return send_message(route.id, req, out);
+    case control::route_id::send_message:
+      return send_message(route.id, req, out);
     case control::route_id::health:
       control::write_response(out, engine_.draining() ? 503 : 200, kJson,
-                              engine_.draining() ? R"({"status":"draining"})" : R"({"status":"ok"})", keep_alive);
+                              engine_.draining() ? R"({"status":"draining"})" : R"({"status":"ok"})",
+                              keep_alive);
       return;
     case control::route_id::list_conferences:
-    case control::route_id::none: break;
+    case control::route_id::none:
+      break;
   }
   control::write_json_error(out, 404, "not_found", "no such route", keep_alive);
 }
@@ -182,7 +199,8 @@ void handlers::create_conference(const control::request& req, std::string& out) 
   control::write_response(out, 201, kJson, json, req.keep_alive);
 }
 
-void handlers::get_conference(std::string_view id, std::string_view query, std::string& out, bool keep_alive) {
+void handlers::get_conference(std::string_view id, std::string_view query, std::string& out,
+                              bool keep_alive) {
   conference::conference_info info;
   directory_error e = engine_.dir().get_conference(id, info);
   if (e != directory_error::ok) return directory_failure(out, e, keep_alive);
@@ -195,7 +213,10 @@ void handlers::get_conference(std::string_view id, std::string_view query, std::
   w.begin_object().key("id").value(info.id).key("uri").value(info.uri);
   if (!info.display_name.empty()) w.key("display_name").value(info.display_name);
   w.key("participant_count").value(static_cast<std::uint64_t>(info.participant_count));
-  w.key("offset").value(static_cast<std::uint64_t>(offset)).key("limit").value(static_cast<std::uint64_t>(limit));
+  w.key("offset")
+      .value(static_cast<std::uint64_t>(offset))
+      .key("limit")
+      .value(static_cast<std::uint64_t>(limit));
   w.key("participants").begin_array();
   for (const auto& p : page) write_participant(w, p, engine_);
   w.end_array().end_object();

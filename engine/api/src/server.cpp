@@ -32,12 +32,14 @@ constexpr std::uint64_t kTickNs = 250'000'000;
 constexpr std::size_t kSpareFds = 4;
 constexpr int kAcceptPollMs = 250;      // bounds how long stop() waits for the acceptor
 constexpr int kExhaustedRetryMs = 100;  // like the MSRP listeners' accept_retry_ns
-}
+}  // namespace
 
 server::server(conference::engine& eng, server_config cfg)
     : engine_(eng), cfg_(std::move(cfg)), handlers_(eng, cfg_) {}
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 int server::start(std::string_view host, std::uint16_t port) {
   reactor::shard_config sc;
@@ -163,6 +165,17 @@ std::size_t server::on_data(reactor::shard& s, reactor::connection_ref c, std::s
   while (true) {
     control::request req;
     control::http_error e = conn->http.next(req);
+    if (e == control::http_error::need_more && conn->http.awaiting_body()) {
+      // The token is checked on the head: without it, the client is answered 401 and closed before
+      // its body is buffered (and before a 100 Continue invites it).
+      std::string refusal;
+      if (!handlers_.authorized(req, refusal)) {
+        write(c, *conn, std::move(refusal));
+        conn->closing = true;
+        s.close_after_flush(c, reactor::close_reason::local);
+        break;
+      }
+    }
     std::string_view interim = conn->http.take_interim_response();
     if (!interim.empty()) write(c, *conn, std::string(interim));
     if (e == control::http_error::need_more) break;

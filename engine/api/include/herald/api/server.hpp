@@ -29,6 +29,9 @@ class handlers {
  public:
   handlers(conference::engine& eng, const server_config& cfg) : engine_(eng), cfg_(cfg) {}
   void handle(const control::request& req, std::string& out);
+  // With a token configured: false and a 401 response in out unless req's head carries it. The server
+  // asks as soon as a head is complete, so nobody without the token gets a body buffered.
+  bool authorized(const control::request& req, std::string& out) const;
   // The server reports its open connections here for /metrics (both run on the API thread).
   void set_api_connections(std::size_t n) { api_connections_ = n; }
 

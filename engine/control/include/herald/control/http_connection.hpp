@@ -36,6 +36,10 @@ class http_connection {
   // arriving for longer than limits::head_timeout_ns (slowloris); the caller answers 408 and closes.
   http_error on_tick(std::uint64_t now_ns);
 
+  // After next() returned need_more: true when that request's head is complete and its body is still
+  // arriving; next()'s out then holds the head (the body view is empty).
+  bool awaiting_body() const { return head_len_ != 0 && error_ == http_error::ok; }
+
   bool closing() const { return closing_; }
   http_error error() const { return error_; }
   // Bytes received but not yet returned as part of a request.
