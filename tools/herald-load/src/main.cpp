@@ -1,6 +1,7 @@
 // herald-load: an open-loop load generator for heraldd. The driver (this process) sets up the
 // conference over the control API, forks workers that bind and check the sessions, sends system and
-// external messages on schedule, shows progress, and merges the workers' results into one report.
+// external messages on schedule (and churns participants), shows progress, samples heraldd's RSS, and
+// merges the workers' results into one report.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -14,10 +15,12 @@
 #include <thread>
 #include <vector>
 
+#include "churn.hpp"
 #include "herald/client/daemon_process.hpp"
 #include "herald/client/http_client.hpp"
 #include "herald/core/clock.hpp"
 #include "http_keepalive.hpp"
+#include "membership.hpp"
 #include "options.hpp"
 #include "plan.hpp"
 #include "report.hpp"
@@ -42,8 +45,14 @@ struct driver {
   plan p;
   client::daemon_process daemon;
   std::string conference_id;
-  std::vector<std::string> paths;  // heraldd's session URI per participant
+  std::vector<std::string> paths;            // heraldd's session URI per participant
+  std::vector<std::string> participant_ids;  // heraldd's participant id per participant (for --churn)
   shared_region shared;
+  std::unique_ptr<churner> churn;          // --churn
+  std::unique_ptr<report_poller> reports;  // --churn
+  std::FILE* rss_csv = nullptr;
+  std::uint64_t next_rss_ns = 0;
+  server_totals totals;  // --churn: heraldd's counters after the drain
   std::vector<pid_t> workers;
   summary sum;
   // Per API message (parent-only): POST round trip and how late it started against its schedule.
@@ -67,6 +76,7 @@ struct driver {
     }
     conference_id = client::json_field(r.body, "id");
     paths.reserve(p.participants);
+    participant_ids.reserve(p.participants);
     for (std::uint64_t base = 0; base < p.participants; base += 10000) {
       std::uint64_t end = std::min<std::uint64_t>(p.participants, base + 10000);
       std::string body = R"({"participants":[)";
@@ -81,17 +91,20 @@ struct driver {
                      r.body.c_str());
         return false;
       }
+      // Objects in request order: {"id":"p…","address":"…","path":"msrp://…","bound":false}.
       std::size_t at = 0;
       for (std::uint64_t i = base; i < end; ++i) {
-        at = r.body.find("\"path\":\"", at);
-        if (at == std::string::npos) {
-          std::fprintf(stderr, "herald-load: batch reply without enough paths\n");
-          return false;
+        for (std::string_view key : {"\"id\":\"", "\"path\":\""}) {
+          at = r.body.find(key, at);
+          if (at == std::string::npos) {
+            std::fprintf(stderr, "herald-load: batch reply without enough participants\n");
+            return false;
+          }
+          at += key.size();
+          std::size_t close = r.body.find('"', at);
+          (key[1] == 'i' ? participant_ids : paths).push_back(r.body.substr(at, close - at));
+          at = close;
         }
-        at += 8;
-        std::size_t close = r.body.find('"', at);
-        paths.push_back(r.body.substr(at, close - at));
-        at = close;
       }
     }
     return true;
@@ -148,13 +161,20 @@ struct driver {
       std::uint64_t start = monotonic_ns();
       // Counted as expected before the POST: deliveries may arrive before its reply.
       shared.control->expected_deliveries.fetch_add(p.recipients_of(seq), std::memory_order_relaxed);
+      if (shared.meta) shared.meta[seq].start_ns.store(start, std::memory_order_release);
       shared.sends[seq].store(send_state::sent, std::memory_order_release);
       auto r = http.request("POST", target, body);
       std::uint64_t end = monotonic_ns();
       lag_us[n] = (start - due) / 1000;
       post_us[n] = (end - start) / 1000;
-      if (r.status != 202 ||
-          client::json_int(r.body, "recipients") != static_cast<std::int64_t>(p.recipients_of(seq))) {
+      // Under churn the recipient count moves; heraldd's report on the message is checked instead.
+      const bool count_ok = reports || client::json_int(r.body, "recipients") ==
+                                           static_cast<std::int64_t>(p.recipients_of(seq));
+      if (r.status == 202 && reports) {
+        shared.meta[seq].ok_ns.store(end, std::memory_order_release);
+        reports->add(seq, client::json_field(r.body, "id"));
+      }
+      if (r.status != 202 || !count_ok) {
         shared.sends[seq].store(send_state::failed, std::memory_order_release);
         shared.control->expected_deliveries.fetch_sub(p.recipients_of(seq), std::memory_order_relaxed);
         post_us[n] = UINT64_MAX;  // marks the failure for the merge
@@ -204,6 +224,91 @@ struct driver {
     last_ns = now;
   }
 
+  std::uint64_t registered_now() const { return churn ? churn->registered() : p.participants; }
+
+  // Once a second from t0: heraldd's RSS, deliveries so far and participants, to the CSV and the verdict.
+  void sample_rss(std::uint64_t t0) {
+    if (!opt.spawn || (!rss_csv && opt.max_rss_growth_pct < 0)) return;
+    std::uint64_t now = monotonic_ns();
+    if (now < t0 || now < next_rss_ns) return;
+    next_rss_ns = (next_rss_ns ? next_rss_ns : t0) + 1'000'000'000ULL;
+    long kib = daemon.rss_kib();
+    if (kib < 0) return;
+    rss_sample s{static_cast<double>(now - t0) / 1e9, static_cast<std::uint64_t>(kib) * 1024,
+                 delivered_so_far(), registered_now()};
+    sum.rss.push_back(s);
+    if (rss_csv) {
+      std::fprintf(
+          rss_csv, "%.3f,%llu,%llu,%llu\n", s.elapsed_s, static_cast<unsigned long long>(s.rss_bytes),
+          static_cast<unsigned long long>(s.deliveries), static_cast<unsigned long long>(s.participants));
+      std::fflush(rss_csv);
+    }
+  }
+
+  std::uint64_t chat_delivered_so_far() const {
+    std::uint64_t n = 0;
+    for (std::size_t w = 0; w < opt.procs; ++w)
+      n += shared.workers[w].chat_delivered.load(std::memory_order_relaxed);
+    return n;
+  }
+
+  // --churn: fewest chat deliveries the workers must have seen, counting only recipients bound before
+  // each chat message was sent and never removed (the others may legitimately miss it).
+  std::uint64_t chat_deliveries_owed() const {
+    std::vector<std::uint64_t> bound;
+    for (std::uint64_t i = 0; i < p.capacity(); ++i) {
+      const member_slot& m = shared.members[i];
+      std::uint64_t b = m.bound.load(std::memory_order_acquire);
+      if (b != 0 && m.del_start.load(std::memory_order_acquire) == 0) bound.push_back(b);
+    }
+    std::sort(bound.begin(), bound.end());
+    std::uint64_t owed = 0;
+    for (std::uint64_t seq = 0; seq < p.count; ++seq) {
+      if (p.kind_of(seq) != message_kind::chat || shared.sends[seq].load() != send_state::sent) continue;
+      std::uint64_t start = shared.meta[seq].start_ns.load(std::memory_order_acquire);
+      std::uint64_t before =
+          static_cast<std::uint64_t>(std::lower_bound(bound.begin(), bound.end(), start) - bound.begin());
+      owed += before > 0 ? before - 1 : 0;  // not its sender
+    }
+    return owed;
+  }
+
+  // --churn: every accepted message reported on, every chat SEND answered, heraldd settled everything,
+  // and the workers have seen at least what they are certainly owed.
+  bool churn_drained(http_keepalive& http, std::uint64_t owed) {
+    if (reports->outstanding() != 0 || chat_delivered_so_far() < owed) return false;
+    for (std::uint64_t seq = 0; seq < p.count; ++seq)
+      if (p.kind_of(seq) == message_kind::chat && shared.sends[seq].load() == send_state::sent &&
+          shared.meta[seq].ok_ns.load(std::memory_order_acquire) == 0)
+        return false;
+    server_totals t = read_server_totals(http);
+    return t.ok && t.pending == 0;
+  }
+
+  void check_server_totals(http_keepalive& http) {
+    // /metrics publishes the shards' counters on their 100 ms tick: read until two reads agree.
+    totals = read_server_totals(http);
+    for (int i = 0; i < 20; ++i) {
+      usleep(150000);
+      server_totals again = read_server_totals(http);
+      bool same = again.ok && again.delivered == totals.delivered &&
+                  again.participant_removed == totals.participant_removed && again.pending == totals.pending;
+      totals = again;
+      if (same) break;
+    }
+    if (!totals.ok) {
+      ++sum.churn_errors;
+      error("could not read heraldd's delivery counters from /metrics");
+    } else if (totals.pending != 0) {
+      ++sum.churn_errors;
+      error("heraldd still had " + std::to_string(totals.pending) + " deliveries pending after the drain");
+    }
+    if (totals.other_failed != 0) {
+      ++sum.churn_errors;
+      error("heraldd failed deliveries for reasons churn does not explain: " + totals.other_reasons);
+    }
+  }
+
   void run_schedule() {
     std::vector<std::uint64_t> api_seqs;
     for (std::uint64_t seq = 0; seq < p.count; ++seq)
@@ -213,6 +318,10 @@ struct driver {
     // A short lead so every thread is waiting before message 0 is due.
     std::uint64_t t0 = monotonic_ns() + 100'000'000ULL;
     shared.control->t0_ns.store(t0, std::memory_order_release);
+    if (churn) {
+      reports->start();
+      churn->start(t0);
+    }
     std::vector<std::thread> senders;
     std::atomic<std::size_t> finished{0};
     for (std::size_t k = 0; k < opt.http_connections; ++k)
@@ -223,22 +332,35 @@ struct driver {
     std::uint64_t last_delivered = 0, last_ns = monotonic_ns();
     std::uint64_t end_of_schedule = t0 + p.offset_ns(p.count ? p.count - 1 : 0);
     std::uint64_t next_tick = monotonic_ns() + 1'000'000'000ULL;
-    while (finished.load() < senders.size() || monotonic_ns() < end_of_schedule) {
-      usleep(10000);
+    auto tick = [&] {
+      sample_rss(t0);
       if (monotonic_ns() >= next_tick) {
         show_progress(t0, last_delivered, last_ns);
         next_tick += 1'000'000'000ULL;
       }
+    };
+    while (finished.load() < senders.size() || monotonic_ns() < end_of_schedule) {
+      usleep(10000);
+      tick();
     }
     for (auto& t : senders) t.join();
     // Drain: the schedule is over; wait for what is still in flight, bounded by --drain.
     std::uint64_t drain_end = monotonic_ns() + static_cast<std::uint64_t>(opt.drain_s * 1e9);
-    while (monotonic_ns() < drain_end &&
-           delivered_so_far() < shared.control->expected_deliveries.load(std::memory_order_relaxed)) {
-      usleep(5000);
-      if (monotonic_ns() >= next_tick) {
-        show_progress(t0, last_delivered, last_ns);
-        next_tick += 1'000'000'000ULL;
+    if (churn) {
+      churn->stop();
+      http_keepalive http(opt.control_host, opt.control_port);
+      const std::uint64_t owed = chat_deliveries_owed();
+      while (monotonic_ns() < drain_end && !churn_drained(http, owed)) {
+        usleep(20000);
+        tick();
+      }
+      reports->stop();
+      check_server_totals(http);
+    } else {
+      while (monotonic_ns() < drain_end &&
+             delivered_so_far() < shared.control->expected_deliveries.load(std::memory_order_relaxed)) {
+        usleep(5000);
+        tick();
       }
     }
     // A quiet moment so late duplicates would still be seen.
@@ -253,9 +375,30 @@ struct driver {
 
   bool stop_workers() {
     shared.control->stop.store(1, std::memory_order_release);
+    // Checks start once every worker has stopped reading (bounded: a dead worker counts as stopped).
+    std::uint64_t stop_deadline = monotonic_ns() + 30'000'000'000ULL;
+    for (std::size_t w = 0; w < opt.procs && monotonic_ns() < stop_deadline;) {
+      worker_state st = shared.workers[w].state.load(std::memory_order_acquire);
+      int status = 0;
+      if (st == worker_state::stopped || st == worker_state::done || st == worker_state::failed ||
+          waitpid(workers[w], &status, WNOHANG) == workers[w]) {
+        if (st != worker_state::stopped && st != worker_state::done && st != worker_state::failed) {
+          error("a worker exited early");
+          workers[w] = -1;
+        }
+        ++w;
+        continue;
+      }
+      usleep(2000);
+    }
+    shared.control->check.store(1, std::memory_order_release);
     bool ok = true;
     std::uint64_t deadline = monotonic_ns() + 60'000'000'000ULL;
     for (pid_t pid : workers) {
+      if (pid < 0) {
+        ok = false;
+        continue;
+      }
       int status = 0;
       for (;;) {
         if (waitpid(pid, &status, WNOHANG) == pid) break;
@@ -270,6 +413,59 @@ struct driver {
       if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ok = false;
     }
     return ok;
+  }
+
+  // --churn: heraldd's reports against what the workers received (membership.hpp has the rules).
+  void merge_churn() {
+    sum.joins = churn->joins();
+    sum.leaves = churn->leaves();
+    for (error_list* l : {&churn->errors(), &reports->errors()}) {
+      sum.churn_errors += l->count();
+      for (auto& e : l->take()) error(e);
+    }
+    std::uint64_t received = 0;
+    for (std::uint64_t seq = 0; seq < p.count; ++seq) {
+      if (shared.sends[seq].load() != send_state::sent) continue;
+      std::uint64_t got = 0, got_failed = 0;
+      for (std::size_t w = 0; w < opt.procs; ++w) {
+        got += shared.results_of(w)[seq].count;
+        got_failed += shared.results_of(w)[seq].received_failed;
+      }
+      received += got;
+      sum.received_then_failed += got_failed;
+      if (p.kind_of(seq) == message_kind::chat) continue;
+      const message_meta& m = shared.meta[seq];
+      if (m.report.load() != report_state::complete) {
+        ++sum.unverified;
+        continue;
+      }
+      // Every recipient heraldd counts delivered was received, once, by the right participant.
+      if (got - got_failed != m.delivered.load()) {
+        if (sum.count_mismatches++ == 0)
+          error("message " + std::to_string(seq) + ": heraldd reports " + std::to_string(m.delivered.load()) +
+                " delivered, participants received " + std::to_string(got - got_failed) + " (not counting " +
+                std::to_string(got_failed) + " settled participant_removed)");
+      }
+    }
+    std::uint64_t n = std::min(shared.control->failures.load(), shared.max_failures);
+    for (std::uint64_t k = 0; k < n; ++k) {
+      churn_failure why = static_cast<churn_failure>(shared.failures[k].why);
+      if (why == churn_failure::participant_removed) ++sum.failed_removed;
+      if (why == churn_failure::not_connected) ++sum.failed_not_connected;
+    }
+    for (std::size_t w = 0; w < opt.procs; ++w) {
+      sum.outside_membership += shared.workers[w].outside_membership.load();
+      sum.unexplained_failures += shared.workers[w].unexplained_failures.load();
+    }
+    // Chat messages have no record to fetch; heraldd's totals bound them: everything it counts delivered
+    // was received, and what was received beyond that was settled participant_removed.
+    if (totals.ok &&
+        (totals.delivered > received || received - totals.delivered > totals.participant_removed)) {
+      ++sum.churn_errors;
+      error("heraldd counts " + std::to_string(totals.delivered) + " delivered and " +
+            std::to_string(totals.participant_removed) + " participant_removed; participants received " +
+            std::to_string(received));
+    }
   }
 
   void merge() {
@@ -298,6 +494,12 @@ struct driver {
       for (std::uint32_t k = 0; k < b.example_count.load(); ++k) error(b.examples[k]);
     }
     sum.delivery_us = live_latency();
+    // Under churn the recipients are whoever was a member: expected = received + certainly owed, not
+    // received.
+    if (churn) {
+      sum.expected = sum.delivered + sum.missing;
+      merge_churn();
+    }
     sum.elapsed_s = static_cast<double>(last_delivery - t0) / 1e9;
     sum.deliveries_per_s = sum.elapsed_s > 0 ? static_cast<double>(sum.delivered) / sum.elapsed_s : 0;
     for (std::uint64_t seq = 0; seq < p.count; ++seq) {
@@ -315,7 +517,9 @@ struct driver {
       }
       std::uint64_t due = t0 + p.offset_ns(seq);
       if (count) sum.first_us.record(first > due ? (first - due) / 1000 : 0);
-      if (count < p.recipients_of(seq)) {
+      std::uint64_t missing = 0;
+      for (std::size_t w = 0; w < opt.procs; ++w) missing += shared.results_of(w)[seq].missing;
+      if (churn ? missing > 0 : count < p.recipients_of(seq)) {
         ++sum.incomplete_messages;
         continue;
       }
@@ -337,6 +541,8 @@ struct driver {
     p.size = opt.size;
     p.participants = opt.participants;
     p.chat_senders = opt.chat_senders;
+    p.churn = opt.churn;
+    p.joins = opt.churn > 0 ? static_cast<std::uint64_t>(opt.churn * opt.duration_s) : 0;
     if ((opt.msrp_connections + opt.procs - 1) / opt.procs > max_connections_per_proc) {
       std::fprintf(stderr,
                    "herald-load: %zu connections need --procs %zu or more (20,000 open files per process)\n",
@@ -358,14 +564,34 @@ struct driver {
       opt.control_port = daemon.control_port();
       opt.msrp_port = daemon.msrp_port();
     }
+    if (!opt.rss_csv.empty()) {
+      rss_csv = std::fopen(opt.rss_csv.c_str(), "w");
+      if (!rss_csv) {
+        std::fprintf(stderr, "herald-load: cannot write %s\n", opt.rss_csv.c_str());
+        return 2;
+      }
+      std::fputs("elapsed_s,rss_bytes,deliveries,participants\n", rss_csv);
+    }
     say("registering participants");
     std::uint64_t t = monotonic_ns();
     if (!setup_conference()) return 1;
-    sum.setup_register_s = static_cast<double>(monotonic_ns() - t) / 1e9;
-    if (!shared.create(opt.procs, p.count)) {
+    std::uint64_t registered = monotonic_ns();
+    sum.setup_register_s = static_cast<double>(registered - t) / 1e9;
+    // Failure reports hold the few recipients in flight when they were removed; 2^20 is far more
+    // than any sane run produces, and the pages are touched only when used.
+    const bool churning = p.joins > 0;
+    if (!shared.create(opt.procs, p.count, churning ? p.capacity() : 0, churning ? 1u << 20 : 0)) {
       std::fprintf(stderr, "herald-load: shared memory for %llu messages failed\n",
                    static_cast<unsigned long long>(p.count));
       return 1;
+    }
+    if (churning) {
+      for (std::uint64_t i = 0; i < p.participants; ++i) {
+        shared.members[i].reg_start.store(t, std::memory_order_relaxed);
+        shared.members[i].reg_done.store(registered, std::memory_order_relaxed);
+      }
+      churn = std::make_unique<churner>(opt, p, shared, conference_id, participant_ids);
+      reports = std::make_unique<report_poller>(opt, p, shared);
     }
     say("binding sessions");
     t = monotonic_ns();
@@ -375,12 +601,23 @@ struct driver {
       say("running");
       run_schedule();
     }
+    if (churn) churn->stop();
+    if (reports) reports->stop();
     if (!stop_workers()) error("a worker failed");
     merge();
     if (opt.spawn) {
       sum.heraldd_rss_kib = daemon.rss_kib();
       sum.heraldd_exit = daemon.stop();
       if (sum.heraldd_exit != 0) error("heraldd exited with " + std::to_string(sum.heraldd_exit));
+    }
+    if (rss_csv) std::fclose(rss_csv);
+    if (opt.spawn && !sum.rss.empty()) sum.rss_judged = judge_rss(sum.rss, opt.duration_s);
+    if (opt.max_rss_growth_pct >= 0) {
+      sum.rss_too_much = !sum.rss_judged.valid || sum.rss_judged.growth_pct > opt.max_rss_growth_pct;
+      if (!sum.rss_judged.valid)
+        error("too few RSS samples to judge growth (the run is too short)");
+      else if (sum.rss_too_much)
+        error("heraldd RSS grew more than --max-rss-growth");
     }
     if (!bound) error("not every session could be bound");
     if (opt.json) {

@@ -26,6 +26,10 @@ const char* const usage =
     "  --procs N                worker processes sharing connections and sessions (default 1)\n"
     "  --http-connections N     keep-alive control API connections (default 4)\n"
     "  --drain D                wait for outstanding deliveries after the last send (default 30s)\n"
+    "  --churn R[/s]            R participants leave and R new ones join per second while sending\n"
+    "  --rss-csv FILE           with --spawn: heraldd RSS once a second (elapsed_s,rss_bytes,deliveries,\n"
+    "                           participants)\n"
+    "  --max-rss-growth PCT     with --spawn: fail if RSS grew more than PCT% (late vs early sending time)\n"
     "  --json                   final report as one JSON object on stdout\n";
 
 bool host_port(std::string_view v, std::string& host, std::uint16_t& port) {
@@ -51,6 +55,15 @@ bool seconds(std::string_view v, double& out) {
     return false;
   out = x;
   return x > 0;
+}
+
+// "R" or "R/s", R > 0.
+bool per_second(std::string_view v, double& out) {
+  std::string s(v.substr(0, v.find('/')));
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return end && *end == '\0' && !s.empty() && out > 0 &&
+         (v.find('/') == std::string_view::npos || v.substr(v.find('/')) == "/s");
 }
 
 bool count(std::string_view v, std::uint64_t& out) {
@@ -94,10 +107,17 @@ bool parse_options(int argc, char** argv, options& o, int& exit_code) {
       ok = count(v, o.participants) && o.participants >= 2;
     else if (a == "--msrp-connections")
       ok = count(v, n) && n > 0 && (o.msrp_connections = n, true);
-    else if (a == "--rate") {
-      std::string s(v.substr(0, v.find('/')));
-      o.rate = std::strtod(s.c_str(), nullptr);
-      ok = o.rate > 0 && (v.find('/') == std::string_view::npos || v.substr(v.find('/')) == "/s");
+    else if (a == "--rate")
+      ok = per_second(v, o.rate);
+    else if (a == "--churn")
+      ok = per_second(v, o.churn);
+    else if (a == "--rss-csv")
+      ok = !(o.rss_csv = std::string(v)).empty();
+    else if (a == "--max-rss-growth") {
+      std::string s(v);
+      char* end = nullptr;
+      o.max_rss_growth_pct = std::strtod(s.c_str(), &end);
+      ok = end && *end == '\0' && !s.empty() && o.max_rss_growth_pct >= 0;
     } else if (a == "--duration")
       ok = seconds(v, o.duration_s);
     else if (a == "--drain")
@@ -134,7 +154,19 @@ bool parse_options(int argc, char** argv, options& o, int& exit_code) {
       return false;
     }
   }
+  if ((!o.rss_csv.empty() || o.max_rss_growth_pct >= 0) && !o.spawn) {
+    std::fprintf(
+        stderr,
+        "herald-load: --rss-csv and --max-rss-growth need --spawn (heraldd's RSS is read from /proc)\n");
+    return false;
+  }
   if (o.chat_senders > o.participants) o.chat_senders = o.participants;
+  // Chat senders stay for the whole run (their messages have no server record to check against), so
+  // churn needs someone else to remove.
+  if (o.churn > 0 && o.participants <= o.chat_senders) {
+    std::fprintf(stderr, "herald-load: --churn needs more participants than --chat-senders\n");
+    return false;
+  }
   if (o.msrp_connections > o.participants) o.msrp_connections = static_cast<std::size_t>(o.participants);
   if (o.procs > o.msrp_connections) o.procs = o.msrp_connections;
   return true;

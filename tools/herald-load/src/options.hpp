@@ -24,6 +24,9 @@ struct options {
   std::size_t procs = 1;
   std::size_t http_connections = 4;  // control API connections (one sender thread each)
   double drain_s = 30;               // after the last send, wait this long for deliveries
+  double churn = 0;                  // participants per second that leave, and as many that join
+  std::string rss_csv;               // with --spawn: heraldd's RSS once a second to this CSV file
+  double max_rss_growth_pct = -1;    // with --spawn: fail when RSS grew more than this (< 0: no limit)
   bool json = false;
   bool spawn = false;
   std::vector<std::string> heraldd_args = {"--shards", "2"};

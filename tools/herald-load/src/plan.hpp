@@ -48,11 +48,20 @@ inline std::string own_path(std::uint64_t participant) {
 
 struct plan {
   scenario sc = scenario::system;
-  double rate = 200;        // messages per second, all kinds together
-  std::uint64_t count = 0;  // messages scheduled
-  std::size_t size = 300;   // body bytes (system, chat); the announced size for external
-  std::uint64_t participants = 0;
+  double rate = 200;               // messages per second, all kinds together
+  std::uint64_t count = 0;         // messages scheduled
+  std::size_t size = 300;          // body bytes (system, chat); the announced size for external
+  std::uint64_t participants = 0;  // registered before the run: indices 0..participants-1
   std::uint64_t chat_senders = 1;
+  double churn = 0;         // per second: one participant leaves and a new one joins
+  std::uint64_t joins = 0;  // joiners take indices participants..participants+joins-1
+
+  // Every participant index the run may use (addresses are never reused after a removal).
+  std::uint64_t capacity() const { return participants + joins; }
+  // Churn step k (one leave, one join) is due at t0 + churn_offset_ns(k), open loop like messages.
+  std::uint64_t churn_offset_ns(std::uint64_t k) const {
+    return static_cast<std::uint64_t>((static_cast<double>(k) + 0.5) * 1e9 / churn);
+  }
 
   message_kind kind_of(std::uint64_t seq) const {
     switch (sc) {
@@ -105,6 +114,17 @@ inline bool leading_number(std::string_view s, std::uint64_t& out) {
   while (i < s.size() && i < 19 && s[i] >= '0' && s[i] <= '9')
     out = out * 10 + static_cast<std::uint64_t>(s[i++] - '0');
   return i > 0;
+}
+
+// The inverse of format_address: "sip:load<i>@example.com" -> i; false for any other address.
+inline bool participant_of(std::string_view address, std::uint64_t& out) {
+  constexpr std::string_view prefix = "sip:load", suffix = "@example.com";
+  if (address.size() <= prefix.size() + suffix.size() || address.substr(0, prefix.size()) != prefix ||
+      address.substr(address.size() - suffix.size()) != suffix)
+    return false;
+  std::string_view digits = address.substr(prefix.size(), address.size() - prefix.size() - suffix.size());
+  return digits.size() <= 19 && digits.find_first_not_of("0123456789") == std::string_view::npos &&
+         leading_number(digits, out);
 }
 
 }  // namespace herald::load

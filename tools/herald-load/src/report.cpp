@@ -93,9 +93,39 @@ void print_human(const options& o, const summary& s) {
     std::printf("slowest       message %llu (%s): %.2f ms, last recipient %s\n",
                 static_cast<unsigned long long>(m.seq), to_string(m.kind), ms(m.completion_us),
                 m.last_recipient.c_str());
+  if (o.churn > 0) {
+    std::printf(
+        "churn         %.1f/s: %llu joined, %llu left; heraldd failed %llu participant_removed, %llu "
+        "not_connected; %llu received yet settled failed\n",
+        o.churn, static_cast<unsigned long long>(s.joins), static_cast<unsigned long long>(s.leaves),
+        static_cast<unsigned long long>(s.failed_removed),
+        static_cast<unsigned long long>(s.failed_not_connected),
+        static_cast<unsigned long long>(s.received_then_failed));
+    std::printf(
+        "churn checks  outside membership %llu, unexplained failures %llu, unverified messages %llu, "
+        "count mismatches %llu, other errors %llu\n",
+        static_cast<unsigned long long>(s.outside_membership),
+        static_cast<unsigned long long>(s.unexplained_failures),
+        static_cast<unsigned long long>(s.unverified), static_cast<unsigned long long>(s.count_mismatches),
+        static_cast<unsigned long long>(s.churn_errors));
+  }
   if (s.heraldd_rss_kib >= 0)
     std::printf("heraldd RSS   %ld KiB (%.0f bytes per participant)\n", s.heraldd_rss_kib,
                 static_cast<double>(s.heraldd_rss_kib) * 1024.0 / static_cast<double>(o.participants));
+  if (!s.rss.empty()) {
+    const rss_verdict& v = s.rss_judged;
+    constexpr double mib = 1024.0 * 1024.0;
+    if (v.valid)
+      std::printf(
+          "RSS curve     start %.1f MiB, after warm-up %.1f MiB (mean of 10-30%%), end %.1f MiB (mean of "
+          "80-100%%), growth %+.1f%%, peak %.1f MiB, %zu samples; slope %+.2f / %+.2f MiB/min inside the "
+          "early / late window\n",
+          v.first_bytes / mib, v.early_mean_bytes / mib, v.late_mean_bytes / mib, v.growth_pct,
+          v.peak_bytes / mib, s.rss.size(), v.early_slope_bytes_per_s * 60 / mib,
+          v.late_slope_bytes_per_s * 60 / mib);
+    else
+      std::printf("RSS curve     %zu samples: too few to judge growth\n", s.rss.size());
+  }
   for (const auto& e : s.errors) std::printf("error         %s\n", e.c_str());
   std::printf("result        %s\n", s.ok() ? "OK" : "FAILED");
 }
@@ -150,6 +180,39 @@ void print_json(const options& o, const summary& s) {
   j += "],";
   num("connections_lost", static_cast<double>(s.connections_lost));
   num("bind_failures", static_cast<double>(s.bind_failures));
+  if (o.churn > 0) {
+    j += "\"churn\":{";
+    num("per_s", o.churn, false);
+    num("joins", static_cast<double>(s.joins));
+    num("leaves", static_cast<double>(s.leaves));
+    num("failed_participant_removed", static_cast<double>(s.failed_removed));
+    num("failed_not_connected", static_cast<double>(s.failed_not_connected));
+    num("received_then_failed", static_cast<double>(s.received_then_failed));
+    num("outside_membership", static_cast<double>(s.outside_membership));
+    num("unexplained_failures", static_cast<double>(s.unexplained_failures));
+    num("unverified_messages", static_cast<double>(s.unverified));
+    num("count_mismatches", static_cast<double>(s.count_mismatches));
+    num("errors", static_cast<double>(s.churn_errors));
+    j.back() = '}';
+    j += ",";
+  }
+  if (!s.rss.empty()) {
+    const rss_verdict& v = s.rss_judged;
+    j += "\"rss\":{";
+    num("samples", static_cast<double>(s.rss.size()));
+    j += std::string("\"judged\":") + (v.valid ? "true," : "false,");
+    num("first_bytes", v.first_bytes);
+    num("early_mean_bytes", v.early_mean_bytes);
+    num("late_mean_bytes", v.late_mean_bytes);
+    num("last_bytes", v.last_bytes);
+    num("peak_bytes", v.peak_bytes);
+    num("growth_pct", v.growth_pct, false);
+    num("early_slope_bytes_per_s", v.early_slope_bytes_per_s, false);
+    num("late_slope_bytes_per_s", v.late_slope_bytes_per_s, false);
+    num("max_growth_pct", o.max_rss_growth_pct, false);
+    j.back() = '}';
+    j += ",";
+  }
   num("heraldd_rss_kib", static_cast<double>(s.heraldd_rss_kib));
   num("heraldd_rss_bytes_per_participant",
       s.heraldd_rss_kib < 0

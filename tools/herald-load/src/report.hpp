@@ -7,6 +7,7 @@
 
 #include "histogram.hpp"
 #include "options.hpp"
+#include "rss.hpp"
 
 namespace herald::load {
 
@@ -30,9 +31,27 @@ struct summary {
   long heraldd_rss_kib = -1;
   int heraldd_exit = 0;  // with --spawn
   double setup_register_s = 0, setup_bind_s = 0;
+
+  // --churn
+  std::uint64_t joins = 0, leaves = 0;
+  std::uint64_t failed_removed = 0, failed_not_connected = 0;  // from heraldd's per-message reports
+  std::uint64_t received_then_failed = 0;  // received, yet settled failed (participant_removed) by heraldd
+  std::uint64_t outside_membership = 0;    // reached a participant before it joined or after it left
+  std::uint64_t unexplained_failures = 0;  // failures churn does not explain
+  std::uint64_t unverified = 0;            // API messages whose heraldd report could not be had
+  std::uint64_t count_mismatches = 0;  // heraldd's delivered count != what the right participants received
+  std::uint64_t churn_errors = 0;      // failed registrations/removals, bad reports, /metrics disagreeing
+
+  // --rss-csv / --max-rss-growth
+  std::vector<rss_sample> rss;
+  rss_verdict rss_judged;
+  bool rss_too_much = false;  // growth above --max-rss-growth (or not judgeable)
+
   bool ok() const {
     return send_errors == 0 && missing == 0 && duplicates == 0 && mismatches == 0 && connections_lost == 0 &&
-           bind_failures == 0 && heraldd_exit == 0 && sent == scheduled;
+           bind_failures == 0 && heraldd_exit == 0 && sent == scheduled && outside_membership == 0 &&
+           unexplained_failures == 0 && unverified == 0 && count_mismatches == 0 && churn_errors == 0 &&
+           !rss_too_much;
   }
 };
 

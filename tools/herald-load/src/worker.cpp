@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstring>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "herald/msrp/encoder.hpp"
 #include "herald/msrp/parser.hpp"
 #include "herald/reactor/shard.hpp"
+#include "membership.hpp"
 
 namespace herald::load {
 
@@ -58,6 +60,7 @@ class worker final : public reactor::connection_handler {
         shard_(make_config(cfg), this) {
     limits_.max_body_bytes = 16u << 20;
     local_count_ = p.participants / cfg.procs + (cfg.index < p.participants % cfg.procs ? 1 : 0);
+    local_capacity_ = p.capacity() / cfg.procs + (cfg.index < p.capacity() % cfg.procs ? 1 : 0);
     bits_.resize(p.count);
     expected_sum_.assign(p.count, 0);
   }
@@ -92,6 +95,8 @@ class worker final : public reactor::connection_handler {
   void example(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
   bool connect_all();
   void queue_binds();
+  void queue_bind(std::uint64_t participant);
+  void queue_joiner_binds();
   void send_chat(std::uint64_t seq);
   void respond(connection_state& cs, const msrp::message& m);
   void handle_response(const msrp::message& m);
@@ -99,6 +104,8 @@ class worker final : public reactor::connection_handler {
   void check(std::uint64_t participant, std::string_view cpim_bytes, std::uint64_t now);
   void mismatch(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
   void finish();
+  void finish_churn();
+  void wait_for_check();
   std::uint64_t t0() const { return shared_.control->t0_ns.load(std::memory_order_acquire); }
   bool stop_requested() const { return shared_.control->stop.load(std::memory_order_acquire) != 0; }
 
@@ -112,7 +119,9 @@ class worker final : public reactor::connection_handler {
   reactor::shard shard_;
   std::vector<std::unique_ptr<connection_state>> states_;
   std::vector<reactor::connection_ref> conns_;
-  std::uint64_t local_count_ = 0;
+  std::uint64_t local_count_ = 0;                 // participants registered before the run that live here
+  std::uint64_t local_capacity_ = 0;              // with joiners (--churn)
+  std::uint64_t next_joiner_ = 0;                 // joiners [0, next_joiner_) have been looked at
   std::vector<std::vector<std::uint64_t>> bits_;  // per message: which local participants got it
   std::vector<std::uint64_t> expected_sum_;       // per message: FNV-1a of its body, 0 until first needed
   bool stopping_ = false;
@@ -172,22 +181,37 @@ bool worker::connect_all() {
 
 // One bodiless SEND per session (RFC 4975 §7.1 binds the session to this connection), all pipelined.
 void worker::queue_binds() {
-  for (std::uint64_t j = 0; j < local_count_; ++j) {
-    std::uint64_t i = j * cfg_.procs + cfg_.index;
-    std::string tid = "bind" + std::to_string(i);
-    std::string text = "MSRP " + tid + " SEND\r\nTo-Path: " + paths_[i] + "\r\nFrom-Path: " + own_path(i) +
-                       "\r\nMessage-ID: " + tid + "\r\nByte-Range: 1-0/0\r\n-------" + tid + "$\r\n";
-    reactor::connection_ref c = conns_[j % conns_.size()];
-    char* out = shard_.header_alloc(c, text.size());
-    if (!out) {
-      bump(me_.bind_failed);
-      example("no header space for bind of %s", address_of(i).c_str());
-      continue;
-    }
-    std::memcpy(out, text.data(), text.size());
-    reactor::frame f;
-    f.add(std::string_view(out, text.size()));
-    shard_.send(c, std::move(f));
+  for (std::uint64_t j = 0; j < local_count_; ++j) queue_bind(j * cfg_.procs + cfg_.index);
+}
+
+// Participant i binds over connection (i / procs) mod connections: joiners share the existing ones.
+void worker::queue_bind(std::uint64_t i) {
+  std::string_view path =
+      i < plan_.participants ? std::string_view(paths_[i]) : std::string_view(shared_.members[i].path);
+  std::string tid = "bind" + std::to_string(i);
+  std::string text = "MSRP " + tid + " SEND\r\nTo-Path: " + std::string(path) +
+                     "\r\nFrom-Path: " + own_path(i) + "\r\nMessage-ID: " + tid +
+                     "\r\nByte-Range: 1-0/0\r\n-------" + tid + "$\r\n";
+  reactor::connection_ref c = conns_[(i / cfg_.procs) % conns_.size()];
+  char* out = shard_.header_alloc(c, text.size());
+  if (!out) {
+    bump(me_.bind_failed);
+    example("no header space for bind of %s", address_of(i).c_str());
+    return;
+  }
+  std::memcpy(out, text.data(), text.size());
+  reactor::frame f;
+  f.add(std::string_view(out, text.size()));
+  shard_.send(c, std::move(f));
+}
+
+// --churn: the driver publishes each registered joiner's path; this worker binds the ones it owns.
+void worker::queue_joiner_binds() {
+  std::uint64_t joined = shared_.control->joined.load(std::memory_order_acquire);
+  for (; next_joiner_ < joined; ++next_joiner_) {
+    std::uint64_t i = plan_.participants + next_joiner_;
+    if (i % cfg_.procs != cfg_.index || shared_.members[i].path[0] == '\0') continue;
+    queue_bind(i);
   }
 }
 
@@ -206,6 +230,7 @@ void worker::send_chat(std::uint64_t seq) {
   reactor::frame f;
   f.body = shared_buffer::copy_of(text);
   f.add(f.body.view());
+  if (shared_.meta) shared_.meta[seq].start_ns.store(monotonic_ns(), std::memory_order_release);
   shared_.sends[seq].store(send_state::sent, std::memory_order_release);
   shared_.control->expected_deliveries.fetch_add(plan_.recipients_of(seq), std::memory_order_relaxed);
   bump(me_.chat_sent);
@@ -263,11 +288,15 @@ void worker::handle_response(const msrp::message& m) {
   if (tid.substr(0, 4) == "bind") {
     if (m.status_code == 200) {
       bump(me_.bound);
+      if (shared_.members && leading_number(tid.substr(4), n) && n < plan_.capacity())
+        shared_.members[n].bound.store(monotonic_ns(), std::memory_order_release);
     } else {
       bump(me_.bind_failed);
       example("bind %.*s answered %u", static_cast<int>(tid.size()), tid.data(), m.status_code);
     }
   } else if (tid.substr(0, 4) == "chat" && leading_number(tid.substr(4), n) && n < plan_.count) {
+    if (shared_.meta && m.status_code == 200)
+      shared_.meta[n].ok_ns.store(monotonic_ns(), std::memory_order_release);
     if (m.status_code != 200) {
       bump(me_.chat_rejected);
       shared_.sends[n].store(send_state::failed, std::memory_order_release);
@@ -280,7 +309,7 @@ void worker::deliver(connection_state& cs, const msrp::message& m, std::uint64_t
   std::uint64_t idx = 0;
   std::string_view to = m.to_path;
   if (to.substr(0, own_path_prefix.size()) != own_path_prefix ||
-      !leading_number(to.substr(own_path_prefix.size()), idx) || idx >= plan_.participants ||
+      !leading_number(to.substr(own_path_prefix.size()), idx) || idx >= plan_.capacity() ||
       idx % cfg_.procs != cfg_.index) {
     mismatch("SEND to a path that is not ours: %.*s", static_cast<int>(to.size()), to.data());
     return;
@@ -348,6 +377,10 @@ void worker::check(std::uint64_t idx, std::string_view bytes, std::uint64_t now)
     }
   }
   const bool chat = plan_.kind_of(seq) == message_kind::chat;
+  if (chat && plan_.sender_of(seq) == idx) {
+    mismatch("chat message %llu came back to its sender %s", static_cast<unsigned long long>(seq), addr);
+    return;
+  }
   std::string_view from = cm.from() ? cm.from()->uri : std::string_view();
   if (chat ? from != address_of(plan_.sender_of(seq)) : from != conference_uri) {
     mismatch("CPIM From %.*s on %s message %llu to %s", static_cast<int>(from.size()), from.data(),
@@ -356,7 +389,7 @@ void worker::check(std::uint64_t idx, std::string_view bytes, std::uint64_t now)
   }
   std::uint64_t local = idx / cfg_.procs;
   auto& bits = bits_[seq];
-  if (bits.empty()) bits.assign((local_count_ + 63) / 64, 0);
+  if (bits.empty()) bits.assign((local_capacity_ + 63) / 64, 0);
   std::uint64_t mask = std::uint64_t{1} << (local % 64);
   if (bits[local / 64] & mask) {
     bump(me_.duplicates);
@@ -377,6 +410,7 @@ void worker::check(std::uint64_t idx, std::string_view bytes, std::uint64_t now)
   if (us > me_.latency_max_us.load(std::memory_order_relaxed))
     me_.latency_max_us.store(us, std::memory_order_relaxed);
   me_.last_delivery_ns.store(now, std::memory_order_relaxed);
+  if (chat) bump(me_.chat_delivered);
   bump(me_.delivered);
 }
 
@@ -401,6 +435,106 @@ void worker::finish() {
     }
   }
   me_.missing.store(missing, std::memory_order_relaxed);
+}
+
+// Every worker stops reading before any checks: a chat message's last delivery anywhere (another
+// worker's results) must be final before it explains a miss here.
+void worker::wait_for_check() {
+  me_.state.store(worker_state::stopped, std::memory_order_release);
+  std::uint64_t deadline = monotonic_ns() + 120'000'000'000ULL;
+  while (shared_.control->check.load(std::memory_order_acquire) == 0 && monotonic_ns() < deadline)
+    usleep(1000);
+}
+
+// --churn: every local participant that was ever registered, judged per message by membership.hpp's
+// rules against heraldd's report (API messages) or the message's last delivery anywhere (chat).
+void worker::finish_churn() {
+  const std::uint64_t cap = plan_.capacity();
+  std::vector<std::uint64_t> locals;
+  std::vector<member_times> times;
+  for (std::uint64_t i = cfg_.index; i < cap; i += cfg_.procs) {
+    const member_slot& m = shared_.members[i];
+    member_times t{m.reg_start.load(std::memory_order_acquire), m.reg_done.load(std::memory_order_acquire),
+                   m.bound.load(std::memory_order_acquire), m.del_start.load(std::memory_order_acquire),
+                   m.del_done.load(std::memory_order_acquire)};
+    if (t.reg_start == 0) continue;  // a joiner that never registered (the schedule ended first)
+    if (t.bound == 0 && t.del_start == 0) {
+      bump(me_.bind_failed);
+      example("joiner %s registered but its session never bound", address_of(i).c_str());
+    }
+    locals.push_back(i);
+    times.push_back(t);
+  }
+  // heraldd's failures for this worker's participants, keyed by message and participant.
+  std::unordered_map<std::uint64_t, churn_failure> failed;
+  const std::uint64_t n =
+      std::min(shared_.control->failures.load(std::memory_order_acquire), shared_.max_failures);
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const failure_entry& e = shared_.failures[k];
+    if (e.participant % cfg_.procs != cfg_.index) continue;
+    if (shared_.members[e.participant].reg_start.load(std::memory_order_acquire) == 0) {
+      bump(me_.unexplained_failures);
+      example("message %llu: heraldd reports a failure for %s, never registered",
+              static_cast<unsigned long long>(e.seq), address_of(e.participant).c_str());
+      continue;
+    }
+    failed.emplace(e.seq * cap + e.participant, static_cast<churn_failure>(e.why));
+  }
+  std::uint64_t missing_total = 0;
+  for (std::uint64_t seq = 0; seq < plan_.count; ++seq) {
+    if (shared_.sends[seq].load(std::memory_order_acquire) != send_state::sent) continue;
+    const message_meta& meta = shared_.meta[seq];
+    const bool chat = plan_.kind_of(seq) == message_kind::chat;
+    const std::uint64_t sender = chat ? plan_.sender_of(seq) : UINT64_MAX;
+    send_window w;
+    w.start = meta.start_ns.load(std::memory_order_acquire);
+    if (std::uint64_t ok = meta.ok_ns.load(std::memory_order_acquire)) w.ok = ok;
+    const bool reported = !chat && meta.report.load(std::memory_order_acquire) == report_state::complete;
+    std::uint64_t last_seen = 0;
+    for (std::size_t wk = 0; wk < cfg_.procs; ++wk) {
+      const message_result& r = shared_.results_of(wk)[seq];
+      if (r.count) last_seen = std::max(last_seen, r.last_ns);
+    }
+    const auto& bits = bits_[seq];
+    std::uint32_t missing = 0, received_failed = 0;
+    for (std::size_t k = 0; k < locals.size(); ++k) {
+      const std::uint64_t i = locals[k];
+      const member_times& t = times[k];
+      if (i == sender) continue;
+      const std::uint64_t local = i / cfg_.procs;
+      const bool received = !bits.empty() && (bits[local / 64] >> (local % 64) & 1);
+      if (received && !may_receive(t, w)) {
+        bump(me_.outside_membership);
+        example("message %llu (%s) reached %s outside its membership", static_cast<unsigned long long>(seq),
+                to_string(plan_.kind_of(seq)), address_of(i).c_str());
+      }
+      auto f = chat ? failed.end() : failed.find(seq * cap + i);
+      if (f != failed.end()) {
+        const bool received_ok = !received || f->second == churn_failure::participant_removed;
+        if (!failure_explained(f->second, t, w) || !received_ok) {
+          bump(me_.unexplained_failures);
+          example("message %llu: heraldd reports %s failed (%s) and churn does not explain it",
+                  static_cast<unsigned long long>(seq), address_of(i).c_str(),
+                  f->second == churn_failure::participant_removed ? "participant_removed"
+                  : f->second == churn_failure::not_connected     ? "not_connected"
+                                                                  : "other reason");
+        }
+        // Written to the socket before the removal, settled failed by it: heraldd does not count it.
+        if (received) ++received_failed;
+        continue;
+      }
+      if (received || !must_be_planned(t, w)) continue;
+      // Without heraldd's record (chat, or a report that could not be had) only timing can excuse it.
+      if (!reported && chat_miss_explained(t, last_seen)) continue;
+      if (missing++ == 0)
+        example("missing: message %llu (%s) never reached %s", static_cast<unsigned long long>(seq),
+                to_string(plan_.kind_of(seq)), address_of(i).c_str());
+    }
+    results_[seq].missing = missing;
+    results_[seq].received_failed = received_failed;
+    missing_total += missing;
+  }
+  me_.missing.store(missing_total, std::memory_order_relaxed);
 }
 
 int worker::run() {
@@ -432,6 +566,7 @@ int worker::run() {
       chats.push_back(seq);
   std::size_t next = 0;
   while (!stop_requested()) {
+    if (shared_.members) queue_joiner_binds();
     std::uint64_t wait = 5'000'000;
     if (std::uint64_t start = t0(); start != 0) {
       std::uint64_t now = monotonic_ns();
@@ -444,7 +579,12 @@ int worker::run() {
     shard_.run_once(wait);
   }
   stopping_ = true;
-  finish();
+  wait_for_check();
+  if (shared_.members) {
+    finish_churn();
+  } else {
+    finish();
+  }
   me_.state.store(worker_state::done, std::memory_order_release);
   return 0;
 }

@@ -1,0 +1,10 @@
+declare -- steps_md=$'| 4 | 41175 | 72.959 | 4.016 | yes | yes |\n| 6.0 | 60966 | 81.945 | 0.985 | yes | yes |\n| 9.0 | 90986 | 73.983 | 3.431 | yes | yes |\n| 13.5 | 135716 | 71.423 | 25.508 | yes | yes |\n| 20.2 | 192550 | 1159.167 | 13.343 | yes | no |\n| 16.9 | 166072 | 1142.783 | 81.663 | yes | no |\n'
+declare -- max_rate="13.5"
+declare -- rate="6.75"
+declare -- load_start="6.99 6.55 5.60"
+declare -- load_end="4.76 4.57 5.01"
+declare -- rev="09f5970 + 13 uncommitted engine files"
+declare -- heraldd_args="--shards 2 --message-retention 50s"
+declare -- duration="600"
+declare -- max_growth="10"
+declare -- soak_ok="1"

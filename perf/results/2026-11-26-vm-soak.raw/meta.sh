@@ -1,0 +1,10 @@
+declare -x steps_md=$'| 4 | 41095 | 41.599 | 0.128 | yes | yes |\n| 6.0 | 61049 | 43.072 | 0.193 | yes | yes |\n| 9.0 | 90930 | 42.304 | 0.164 | yes | yes |\n| 13.5 | 135772 | 38.015 | 0.154 | yes | yes |\n| 20.2 | 202582 | 38.015 | 0.969 | yes | yes |\n| 30.3 | 303418 | 39.039 | 2.551 | yes | yes |\n| 45.5 | 292109 | 4702.207 | 28.991 | yes | no |\n| 37.9 | 331999 | 1732.607 | 5.551 | yes | no |\n'
+declare -x max_rate="30.3"
+declare -x rate="15.15"
+declare -x load_start="4.80 5.13 4.46"
+declare -x load_end="4.06 4.74 4.76"
+declare -x rev="5db70cc + 7 uncommitted engine files"
+declare -x heraldd_args="--shards 2 --message-retention 50s"
+declare -x duration="600"
+declare -x max_growth="10"
+declare -x soak_ok="0"
