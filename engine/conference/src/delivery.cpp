@@ -1,21 +1,32 @@
 // Delivery tracking implementation.
 #include "herald/conference/delivery.hpp"
 
+#include <algorithm>
+
 #include "herald/core/clock.hpp"
 
 namespace herald::conference {
 
 std::string_view to_string(failure_reason r) {
   switch (r) {
-    case failure_reason::none: return "none";
-    case failure_reason::error_response: return "error_response";
-    case failure_reason::timeout: return "timeout";
-    case failure_reason::disconnected: return "disconnected";
-    case failure_reason::participant_removed: return "participant_removed";
-    case failure_reason::conference_deleted: return "conference_deleted";
-    case failure_reason::slow_consumer: return "slow_consumer";
-    case failure_reason::not_connected: return "not_connected";
-    case failure_reason::shutdown: return "shutdown";
+    case failure_reason::none:
+      return "none";
+    case failure_reason::error_response:
+      return "error_response";
+    case failure_reason::timeout:
+      return "timeout";
+    case failure_reason::disconnected:
+      return "disconnected";
+    case failure_reason::participant_removed:
+      return "participant_removed";
+    case failure_reason::conference_deleted:
+      return "conference_deleted";
+    case failure_reason::slow_consumer:
+      return "slow_consumer";
+    case failure_reason::not_connected:
+      return "not_connected";
+    case failure_reason::shutdown:
+      return "shutdown";
   }
   return "unknown";
 }
@@ -23,12 +34,33 @@ std::string_view to_string(failure_reason r) {
 message_record::message_record(std::string id, std::shared_ptr<const roster> r, bool everyone,
                                std::vector<std::uint32_t> members, std::uint64_t created_ns)
     : id_(std::move(id)),
+      recipients_(everyone ? r->addresses.size() : members.size()),
       roster_(std::move(r)),
       everyone_(everyone),
       members_(std::move(members)),
-      slots_(new slot[recipients()]),
+      slots_(new slot[recipients_]),
       created_ns_(created_ns) {
-  if (recipients() == 0) completed_ns_.store(created_ns, std::memory_order_release);
+  if (recipients_ == 0) completed_ns_.store(created_ns, std::memory_order_release);
+}
+
+std::string message_record::address(std::size_t i) const {
+  std::lock_guard lock(roster_mutex_);
+  if (roster_) return roster_->addresses[everyone_ ? i : members_[i]];
+  auto it = std::lower_bound(failed_addresses_.begin(), failed_addresses_.end(), i,
+                             [](const auto& entry, std::size_t index) { return entry.first < index; });
+  return it != failed_addresses_.end() && it->first == i ? it->second : std::string();
+}
+
+void message_record::release_roster() {
+  // Called by whichever thread settled the last recipient: every slot is final and visible to it.
+  std::vector<std::pair<std::uint32_t, std::string>> failed;
+  std::lock_guard lock(roster_mutex_);
+  for (std::size_t i = 0; i < recipients_; ++i)
+    if (slots_[i].state.load(std::memory_order_acquire) == static_cast<std::uint8_t>(delivery_state::failed))
+      failed.emplace_back(static_cast<std::uint32_t>(i), roster_->addresses[everyone_ ? i : members_[i]]);
+  failed_addresses_ = std::move(failed);
+  roster_.reset();
+  std::vector<std::uint32_t>().swap(members_);
 }
 
 message_record::message_record(std::string id, std::vector<std::string> addresses, std::uint64_t created_ns)
@@ -50,8 +82,10 @@ bool message_record::settle(std::size_t recipient, delivery_state to, failure_re
   (to == delivery_state::delivered ? delivered_ : failed_).fetch_add(1, std::memory_order_acq_rel);
   if (conference_pending_) conference_pending_->fetch_sub(1, std::memory_order_acq_rel);
   // One counter decides completion: two separate counters could both miss the last settle.
-  if (settled_.fetch_add(1, std::memory_order_acq_rel) + 1 == recipients())
+  if (settled_.fetch_add(1, std::memory_order_acq_rel) + 1 == recipients_) {
+    release_roster();
     completed_ns_.store(monotonic_ns(), std::memory_order_release);
+  }
   return true;
 }
 
@@ -93,8 +127,6 @@ std::size_t delivery_tracker::size() const {
   std::lock_guard lock(mutex_);
   return records_.size();
 }
-
-
 
 std::size_t delivery_tracker::pending_total() const {
   std::lock_guard lock(mutex_);

@@ -29,6 +29,25 @@ TEST(Delivery, FirstOutcomeWins) {
   EXPECT_NE(m.completed_ns(), 0u);
 }
 
+TEST(Delivery, CompletedRecordReleasesTheRosterAndKeepsFailedAddresses) {
+  auto shared = std::make_shared<const roster>(roster{addresses(5)});
+  std::weak_ptr<const roster> watch = shared;
+  message_record m("m1", shared, false, {4, 2, 0}, 1);
+  shared.reset();
+  EXPECT_EQ(m.address(0), "sip:4@x");  // recipient 0 is roster entry 4
+  EXPECT_TRUE(m.mark_failed(0, failure_reason::timeout, 408));
+  EXPECT_TRUE(m.mark_delivered(1));
+  EXPECT_FALSE(watch.expired());  // still pending: the roster stays
+  EXPECT_TRUE(m.mark_failed(2, failure_reason::disconnected, 0));
+  ASSERT_TRUE(m.complete());
+  EXPECT_TRUE(watch.expired());
+  EXPECT_EQ(m.recipients(), 3u);
+  EXPECT_EQ(m.address(0), "sip:4@x");
+  EXPECT_EQ(m.address(2), "sip:0@x");
+  EXPECT_EQ(m.address(1), "");  // delivered: no longer kept
+  EXPECT_EQ(m.reason(2), failure_reason::disconnected);
+}
+
 TEST(Delivery, OutOfRangeRecipientIsIgnored) {
   message_record m("m1", addresses(1), 1);
   EXPECT_FALSE(m.mark_delivered(5));

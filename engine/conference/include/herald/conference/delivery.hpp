@@ -17,14 +17,14 @@ enum class delivery_state : std::uint8_t { pending = 0, delivered = 1, failed = 
 // Why a recipient failed; each maps to one stable string in the API.
 enum class failure_reason : std::uint8_t {
   none = 0,
-  error_response,      // recipient answered a non-2xx status
-  timeout,             // no response within --transaction-timeout (408)
-  disconnected,        // connection closed before the response
+  error_response,  // recipient answered a non-2xx status
+  timeout,         // no response within --transaction-timeout (408)
+  disconnected,    // connection closed before the response
   participant_removed,
   conference_deleted,
-  slow_consumer,       // connection exceeded --max-queue-bytes
-  not_connected,       // participant registered but no MSRP session bound
-  shutdown,            // daemon drained past --drain-timeout
+  slow_consumer,  // connection exceeded --max-queue-bytes
+  not_connected,  // participant registered but no MSRP session bound
+  shutdown,       // daemon drained past --drain-timeout
 };
 inline constexpr std::size_t failure_reason_count = 9;
 std::string_view to_string(failure_reason);
@@ -40,14 +40,18 @@ struct roster {
 class message_record {
  public:
   // Recipients are roster entries: every one (everyone) or the listed roster indices.
-  message_record(std::string id, std::shared_ptr<const roster> r, bool everyone, std::vector<std::uint32_t> members,
-                 std::uint64_t created_ns);
+  message_record(std::string id, std::shared_ptr<const roster> r, bool everyone,
+                 std::vector<std::uint32_t> members, std::uint64_t created_ns);
   // Convenience for tests and small messages: a private roster of exactly these addresses.
   message_record(std::string id, std::vector<std::string> addresses, std::uint64_t created_ns);
 
   const std::string& id() const { return id_; }
-  std::size_t recipients() const { return everyone_ ? roster_->addresses.size() : members_.size(); }
-  const std::string& address(std::size_t i) const { return roster_->addresses[everyone_ ? i : members_[i]]; }
+  std::size_t recipients() const { return recipients_; }
+  // A copy: once the last recipient settles, the record lets go of the roster (a conference with
+  // membership churn gets a new one per message, 10^4..10^6 addresses each, which retention would
+  // otherwise keep) and keeps only its failed recipients' addresses, the only ones the API reports.
+  // Empty for a recipient that was delivered after that point.
+  std::string address(std::size_t i) const;
   std::uint64_t created_ns() const { return created_ns_; }
 
   // Returns false if the recipient had already reached a final state (first outcome wins).
@@ -70,7 +74,8 @@ class message_record {
   // Latest time a shard finished writing its frames of this message (fan-out completion on the wire).
   void note_written(std::uint64_t now_ns) {
     std::uint64_t seen = last_written_ns_.load(std::memory_order_relaxed);
-    while (seen < now_ns && !last_written_ns_.compare_exchange_weak(seen, now_ns, std::memory_order_acq_rel)) {
+    while (seen < now_ns &&
+           !last_written_ns_.compare_exchange_weak(seen, now_ns, std::memory_order_acq_rel)) {
     }
   }
   std::uint64_t last_written_ns() const { return last_written_ns_.load(std::memory_order_acquire); }
@@ -87,11 +92,15 @@ class message_record {
     std::uint16_t status = 0;
   };
   bool settle(std::size_t recipient, delivery_state to, failure_reason reason, std::uint16_t status);
+  void release_roster();
 
   std::string id_;
+  std::size_t recipients_;
+  mutable std::mutex roster_mutex_;  // roster_, members_ and failed_addresses_; never on the data path
   std::shared_ptr<const roster> roster_;
   bool everyone_;
   std::vector<std::uint32_t> members_;
+  std::vector<std::pair<std::uint32_t, std::string>> failed_addresses_;  // by recipient, once complete
   std::unique_ptr<slot[]> slots_;
   std::uint64_t created_ns_;
   std::atomic<std::size_t> delivered_{0};
