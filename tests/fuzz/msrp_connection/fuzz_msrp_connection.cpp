@@ -6,7 +6,7 @@
 // participant binds with. One engine + caller-run shard lives across inputs; each input gets a fresh
 // conference and fresh socketpair(s), and after the peer closes, invariants are checked:
 // no connection, binding, queued frame or pending delivery survives, and every byte the server wrote
-// parses as MSRP, and every well-formed request of the payload (up to the first malformed one, as the
+// parses as MSRP, and every well-formed request the server received (up to the first malformed one, as the
 // server's own parser frames it) that asks for a response got one (RFC 4975 §7.2: only REPORT and
 // Failure-Report no/partial go unanswered; partial still gets errors, so it is not checked).
 //
@@ -106,6 +106,7 @@ std::uint64_t progress(const reactor::shard& s) {
 struct peer {
   int fd = -1;
   std::string out;         // bytes the server wrote to this peer
+  std::string in;          // bytes written to the server, in order (payload and early answers interleaved)
   std::size_t parsed = 0;  // prefix of out already validated
   bool overflow = false;
   bool closed_by_server = false;
@@ -146,6 +147,7 @@ void write_all(world& w, peer* peers, int npeers, peer& to, std::string_view byt
   while (!bytes.empty()) {
     ssize_t n = ::send(to.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
+      to.in.append(bytes.data(), std::size_t(n));
       bytes.remove_prefix(std::size_t(n));
       continue;
     }
@@ -375,8 +377,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   if (!peers[0].overflow && !peers[0].closed_by_server) {
+    // Judged on the stream the server received: answers written early may have landed inside a
+    // request the payload had only half written, which makes that request malformed on the wire.
     std::vector<std::string_view> tids;
-    requests_needing_answers(bytes, tids);
+    requests_needing_answers(peers[0].in, tids);
     for (std::string_view tid : tids)
       if (!answered(peers[0], tid)) {
         std::fprintf(stderr, "no response to transaction %.*s\n", int(tid.size()), tid.data());
