@@ -227,16 +227,13 @@ std::uint32_t shard_service::bind_session(connection_state& cs, const msrp::mess
     return no_slot;
   }
   s.conn = cs.ref;
-  s.session_id = std::string(our->session_id);
-  s.conference_id = std::move(grant.conference_id);
-  s.participant_id = std::move(grant.participant_id);
-  s.address = std::move(grant.address);
-  s.display_name = std::move(grant.display_name);
-  auto frame_bytes = fanout::recipient_bytes::make(m.from_path, engine_.session_path(s.session_id), s.address,
-                                                   s.display_name);
-  if (!frame_bytes.ok()) {
+  auto frame_bytes = fanout::recipient_bytes::make(m.from_path, engine_.session_path(our->session_id),
+                                                   grant.address, grant.display_name);
+  // The directory's ids always fit inline_id; the check keeps a future longer id from binding half-named.
+  if (!frame_bytes.ok() || !s.conference_id.assign(grant.conference_id) ||
+      !s.participant_id.assign(grant.participant_id)) {
     // The parser and the control API validated each part; only an oversized From-Path gets here.
-    engine_.dir().unbind(s.session_id, binding{shard_.id(), slot, s.generation});
+    engine_.dir().unbind(our->session_id, binding{shard_.id(), slot, s.generation});
     sessions_.release(slot, failure_reason::not_connected);
     ++counters_.bind_rejected;
     status = msrp::status_unintelligible;
@@ -310,15 +307,16 @@ int shard_service::accept_participant_message(session& s, std::string_view conte
   result<fanout::frame_template, fanout::fanout_error> made = fanout::fanout_error::ok;
   cpim::message parsed;
   std::string inner;
+  const std::string sender_name = s.display_name();
   if (is_cpim(content_type)) {
     if (cpim::parse_final(body.view(), parsed) != cpim::parse_error::ok) return msrp::status_unintelligible;
     spec.body = parsed.body;
-    made = fanout::frame_template::from_participant(parsed, s.address, s.display_name, spec);
+    made = fanout::frame_template::from_participant(parsed, s.address(), sender_name, spec);
   } else {
     if (content_type.empty()) return msrp::status_unintelligible;
     inner = "Content-Type: " + std::string(content_type) + "\r\n";
-    spec.from_uri = s.address;
-    spec.from_name = s.display_name;
+    spec.from_uri = s.address();
+    spec.from_name = sender_name;
     spec.datetime = wall_seconds();
     spec.inner_headers = inner;
     spec.body = body.view();
@@ -329,9 +327,9 @@ int shard_service::accept_participant_message(session& s, std::string_view conte
                                                                   : msrp::status_media_not_understood;
   auto tmpl = std::make_shared<const fanout::frame_template>(std::move(made).value());
   fanout_plan plan;
-  if (engine_.dir().plan(s.conference_id, {}, s.participant_id, plan) != directory_error::ok)
+  if (engine_.dir().plan(s.conference_id.view(), {}, s.participant_id.view(), plan) != directory_error::ok)
     return msrp::status_session_does_not_exist;
-  auto pending = engine_.reserve_pending(s.conference_id, plan.recipients());
+  auto pending = engine_.reserve_pending(std::string(s.conference_id.view()), plan.recipients());
   // MSRP has no "busy" status; 413 (RFC 4975 §7.2: stop sending this message) is the nearest.
   if (!pending) return msrp::status_stop_sending;
   std::string id = engine_.new_message_id();
@@ -389,7 +387,7 @@ void shard_service::handle_response(connection_state& cs, const msrp::message& m
 void shard_service::release_connection_sessions(connection_state& cs, failure_reason why) {
   for (std::uint32_t slot : cs.sessions) {
     session& s = sessions_.at(slot);
-    engine_.dir().unbind(s.session_id, binding{shard_.id(), slot, s.generation});
+    engine_.dir().unbind(s.session_id(), binding{shard_.id(), slot, s.generation});
     sessions_.release(slot, why);
   }
   cs.sessions.clear();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "herald/conference/delivery.hpp"
+#include "herald/conference/slot_index.hpp"
 
 namespace herald::conference {
 
@@ -118,28 +120,49 @@ class directory {
   std::size_t bound_count() const;
 
  private:
+  static constexpr std::size_t object_id_chars = 13;   // make_object_id
+  static constexpr std::size_t session_id_chars = 22;  // make_session_id
+  struct conference_entry;
+  // One participant, packed for 10^6-participant conferences: ids inline, address and display name in one
+  // allocation (~80 bytes + text; a `participant` in an unordered_map node with its copies in three maps
+  // cost ~560 bytes). Slots are indices into members_; a free slot has no conference.
+  struct member {
+    conference_entry* conference = nullptr;
+    std::unique_ptr<char[]> text;  // address, then display name
+    binding where;
+    std::uint32_t order = 0;  // position in registration order = index in the conference's roster
+    std::uint32_t address_len = 0;
+    std::uint32_t name_len = 0;
+    char id[object_id_chars];
+    char session_id[session_id_chars];
+    std::string_view id_view() const { return {id, object_id_chars}; }
+    std::string_view session_view() const { return {session_id, session_id_chars}; }
+    std::string_view address() const { return {text.get(), address_len}; }
+    std::string_view display_name() const { return {text.get() + address_len, name_len}; }
+  };
   struct conference_entry {
     conference_info info;
-    // Registration order. unordered_map nodes never move, so plans walk these pointers instead of
-    // hashing every participant id for every message.
-    std::vector<participant*> participant_order;
+    // Member slots in registration order: plans walk this instead of hashing every participant.
+    std::vector<std::uint32_t> order;
     // Addresses in registration order, rebuilt by the first plan after a membership change.
     mutable std::shared_ptr<const roster> snapshot;
-    std::unordered_map<std::string, participant> participants;  // by participant id
-    std::unordered_map<std::string, std::string> by_address;    // address -> participant id
-  };
-  struct session_entry {
-    std::string conference_id;
-    std::string participant_id;
+    slot_index by_id;       // participant id -> member slot
+    slot_index by_address;  // address -> member slot
   };
 
-  participant* find_participant(const session_entry& s);
-  directory_error add_locked(conference_entry& c, std::string address, std::string display_name, participant& out);
+  std::uint32_t find_id(const conference_entry& c, std::string_view participant_id) const;
+  std::uint32_t find_address(const conference_entry& c, std::string_view address) const;
+  void fill(const member& m, participant& out) const;
+  void free_member(std::uint32_t slot);
+  directory_error add_locked(conference_entry& c, std::string address, std::string display_name,
+                             participant& out);
 
   directory_limits limits_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, conference_entry> conferences_;
-  std::unordered_map<std::string, session_entry> sessions_;  // by session id
+  std::unordered_map<std::string, conference_entry> conferences_;  // nodes never move: members point here
+  std::deque<member> members_;                                     // every conference's participants
+  std::vector<std::uint32_t> free_members_;
+  slot_index sessions_;  // session id -> member slot
   std::size_t participants_ = 0;
   std::size_t bound_ = 0;
 };
