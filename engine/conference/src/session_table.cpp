@@ -46,7 +46,7 @@ std::uint32_t session_table::allocate() {
   } else {
     slot = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
-    last_reason_.push_back(failure_reason::not_connected);
+    ended_.push_back({});
   }
   session& s = slots_[slot];
   s.generation = s.generation + 1 == 0 ? 1 : s.generation + 1;
@@ -83,7 +83,7 @@ void session_table::release(std::uint32_t slot, failure_reason why) {
   if (s.generation == 0) return;
   // Only this slot's own entry: an unindexed slot (a bind that failed) must not drop another's.
   if (s.bound()) by_id_.erase(slot_index::hash(s.session_id()), slot);
-  last_reason_[slot] = why;
+  ended_[slot] = {s.generation, why};
   std::uint32_t gen = s.generation;
   s = session{};
   // Keep the generation so the next allocate() moves past it and old targets stay stale.
@@ -94,8 +94,11 @@ void session_table::release(std::uint32_t slot, failure_reason why) {
 
 failure_reason session_table::why_gone(std::uint32_t slot, std::uint32_t generation) const {
   if (slot >= slots_.size()) return failure_reason::not_connected;
-  // The generation that just ended is the one old targets name; older ones also ended somehow.
-  return slots_[slot].generation == generation ? last_reason_[slot] : failure_reason::disconnected;
+  // The last generation that ended is the one old targets name, even once the slot serves a newer
+  // session (under membership churn a joiner reuses a removed participant's slot at once); an older
+  // one also ended somehow.
+  if (ended_[slot].generation == generation) return ended_[slot].why;
+  return slots_[slot].generation == generation ? failure_reason::not_connected : failure_reason::disconnected;
 }
 
 }  // namespace herald::conference

@@ -100,6 +100,23 @@ TEST(SessionTable, ReusedSlotGetsANewGenerationAndOldTargetsStayStale) {
   EXPECT_EQ(t.find_slot("NewSessionIdNewSession"), slot);
 }
 
+TEST(SessionTable, TargetOfAReusedSlotKeepsTheReasonItsSessionEnded) {
+  // Membership churn: a joiner's bind reuses a removed participant's slot before that participant's
+  // pending deliveries are settled; they must still fail as participant_removed.
+  session_table t;
+  std::uint32_t slot = t.allocate();
+  bind_slot(t, slot, kSid, "sip:a@x");
+  std::uint32_t removed_gen = t.at(slot).generation;
+  t.release(slot, failure_reason::participant_removed);
+  ASSERT_EQ(t.allocate(), slot);
+  bind_slot(t, slot, "NewSessionIdNewSession", "sip:b@x");
+  EXPECT_EQ(t.why_gone(slot, removed_gen), failure_reason::participant_removed);
+  std::uint32_t second_gen = t.at(slot).generation;
+  t.release(slot, failure_reason::slow_consumer);
+  EXPECT_EQ(t.why_gone(slot, second_gen), failure_reason::slow_consumer);
+  EXPECT_EQ(t.why_gone(slot, removed_gen), failure_reason::disconnected);  // older: reason no longer kept
+}
+
 TEST(SessionTable, ManySessionsAreEachFoundByTheirId) {
   session_table t;
   std::vector<std::string> ids;

@@ -68,8 +68,12 @@ class session_table {
   std::size_t live() const { return live_; }
 
  private:
-  std::deque<session> slots_;                // deque: sessions never move while handlers hold references
-  std::vector<failure_reason> last_reason_;  // reason the previous generation of each slot ended
+  std::deque<session> slots_;  // deque: sessions never move while handlers hold references
+  struct ended_generation {
+    std::uint32_t generation = 0;
+    failure_reason why = failure_reason::not_connected;
+  };
+  std::vector<ended_generation> ended_;  // the last generation of each slot that ended, and why
   std::vector<std::uint32_t> free_;
   slot_index by_id_;  // session id -> slot, for bound (indexed) sessions
   std::size_t live_ = 0;
