@@ -90,6 +90,16 @@ TEST_F(ControlApi, MetricsHasDeliveryTotalsAndPerShardSeries) {
   EXPECT_NE(r.body.find("{shard=\"1\"}"), std::string::npos) << r.body;
 }
 
+TEST_F(ControlApi, RequestBodyAtTheLimitIsServed_OneByteMoreIs413) {
+  // --max-request-body 4k: JSON padded with whitespace to exactly 4096 bytes, then 4097.
+  std::string json = R"({"uri":"sip:edge@example.com"})";
+  std::string at = json + std::string(4096 - json.size(), ' ');
+  EXPECT_EQ(call("POST", "/v1/conferences", at).status, 201);
+  std::string over = R"({"uri":"sip:edge2@example.com"})";
+  over += std::string(4097 - over.size(), ' ');
+  EXPECT_EQ(call("POST", "/v1/conferences", over).status, 413);
+}
+
 TEST_F(ControlApi, Healthz200) {
   EXPECT_EQ(call("GET", "/healthz").status, 200);
 }

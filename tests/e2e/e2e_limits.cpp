@@ -50,6 +50,22 @@ TEST_F(MessageSize, ApiBodyOverTheLimit_413) {
   EXPECT_EQ(r.status, 413) << r.body;
 }
 
+TEST_F(MessageSize, ApiBodyAtTheLimitIsAccepted_OneByteMoreIs413) {
+  http_reply at =
+      f.post_message(R"({"content_type":"text/plain","body":")" + std::string(1024, 'x') + R"("})");
+  EXPECT_EQ(at.status, 202) << at.body;
+  http_reply over =
+      f.post_message(R"({"content_type":"text/plain","body":")" + std::string(1025, 'x') + R"("})");
+  EXPECT_EQ(over.status, 413) << over.body;
+}
+
+TEST_F(MessageSize, MsrpSendAtTheLimitIsAccepted_OneByteMoreIs413) {
+  std::string at = f.peers[0]->send(f.participants[0].path, "text/plain", std::string(1024, 'x'));
+  EXPECT_EQ(f.wait_response(*f.peers[0], at), 200);
+  std::string over = f.peers[0]->send(f.participants[0].path, "text/plain", std::string(1025, 'x'));
+  EXPECT_EQ(f.wait_response(*f.peers[0], over), 413);
+}
+
 TEST_F(MessageSize, MsrpSendOverTheLimit_413) {
   std::string tid = f.peers[0]->send(f.participants[0].path, "text/plain", std::string(2048, 'x'));
   EXPECT_EQ(f.wait_response(*f.peers[0], tid), 413);
