@@ -31,12 +31,6 @@ char* arena::allocate(std::size_t n, std::size_t align) {
   }
 }
 
-void arena::shrink_last(char* last, std::size_t used) {
-  if (current_ >= chunks_.size()) return;
-  char* base = chunks_[current_].bytes.get();
-  if (last >= base && last < base + offset_) offset_ = static_cast<std::size_t>(last - base) + used;
-}
-
 void arena::reset() {
   current_ = 0;
   offset_ = 0;

@@ -487,21 +487,22 @@ result<stamped_frame, fanout_error> frame_template::stamp(const recipient& r, st
     for (;; ++attempt) {
       if (attempt == kTidAttempts) return fanout_error::no_safe_transaction_id;
       tid = id_words::draw(rng, tid_len);
-      // The guards see the id through the cursor's copy, written once here.
+      // The guards see the id through the cursor's copy (it is kept there for transaction_id()).
       tid.store(c.tid_storage);
       std::string_view v(c.tid_storage, tid_len);
       if (body_guard_->safe(v) && header_guard_->safe(v)) break;
     }
   }
-  tid.store(c.tid_storage);
+  if (!r.transaction_id.empty()) tid.store(c.tid_storage);
   c.tid_len = std::uint8_t(tid_len);
   // Message-ID: the first tid is already a unique ident, so by default it is reused for every chunk.
   const bool message_id_is_tid = first ? r.message_id.empty() : c.message_id_is_tid;
   if (first) {
     c.message_id_is_tid = message_id_is_tid;
+    c.message_id_len = std::uint8_t(tid_len);
     if (message_id_is_tid) {
-      tid.store(c.message_id);
-      c.message_id_len = std::uint8_t(tid_len);
+      // Kept for the later chunks; a message of one chunk never reads it back.
+      if (!last) tid.store(c.message_id);
     } else {
       std::memcpy(c.message_id, r.message_id.data(), r.message_id.size());
       c.message_id_len = std::uint8_t(r.message_id.size());

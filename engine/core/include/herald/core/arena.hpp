@@ -16,10 +16,22 @@ class arena {
 
   // Returns n bytes aligned to `align`; grows by whole chunks, so a steady state allocates nothing.
   char* allocate(std::size_t n, std::size_t align = alignof(std::max_align_t));
-  std::span<char> allocate_span(std::size_t n) { return {allocate(n, 1), n}; }
+  // Unaligned bytes, bumped inline from the current chunk (one allocation per stamped frame).
+  std::span<char> allocate_span(std::size_t n) {
+    if (n <= chunk_bytes_ / 2 && current_ < chunks_.size() && n <= chunks_[current_].size - offset_) {
+      char* p = chunks_[current_].bytes.get() + offset_;
+      offset_ += n;
+      return {p, n};
+    }
+    return {allocate(n, 1), n};
+  }
 
   // Gives back the last allocation's unused tail (stamp into a worst-case span, then shrink).
-  void shrink_last(char* last, std::size_t used);
+  void shrink_last(char* last, std::size_t used) {
+    if (current_ >= chunks_.size()) return;
+    char* base = chunks_[current_].bytes.get();
+    if (last >= base && last < base + offset_) offset_ = static_cast<std::size_t>(last - base) + used;
+  }
 
   // Forgets every allocation but keeps the chunks for reuse.
   void reset();
