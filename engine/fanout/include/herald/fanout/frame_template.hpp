@@ -166,7 +166,11 @@ class frame_template {
   frame_template& operator=(frame_template&&) = default;
 
   // Bytes stamp() may write into out for any chunk of this recipient.
-  std::size_t max_stamp_bytes(const recipient& r) const;
+  // Ids and Byte-Range numbers are written as fixed-size blocks, so this counts their maxima; all but
+  // the recipient's two blocks is summed once per message.
+  std::size_t max_stamp_bytes(const recipient& r) const {
+    return fixed_stamp_bytes_ + r.paths.size() + r.cpim_to.size();
+  }
 
   // Stamps the next chunk for r into out. Call with a fresh cursor per recipient, repeatedly, until the
   // returned frame has last == true. No heap allocation.
@@ -193,6 +197,8 @@ class frame_template {
   std::string_view body_;
   std::unique_ptr<msrp::body_guard> body_guard_;    // views into body_storage_
   std::unique_ptr<msrp::body_guard> header_guard_;  // views into storage_ (pass-through CPIM lines)
+  bool guards_empty_ = false;                       // neither guard holds a candidate: every id is safe
+  std::size_t fixed_stamp_bytes_ = 0;               // max_stamp_bytes() less the recipient's own blocks
   std::size_t max_chunk_ = 2048;
   std::size_t tid_chars_ = msrp::default_transaction_id_chars;
 };
