@@ -1,0 +1,10 @@
+declare -- steps_md=$'| 4 | 41189 | 34.655 | 3.986 | yes | yes |\n| 6.0 | 61099 | 31.395 | 3.205 | yes | yes |\n| 9.0 | 90947 | 42.879 | 3.927 | yes | yes |\n| 13.5 | 135851 | 28.863 | 0.156 | yes | yes |\n| 20.2 | 202664 | 27.199 | 0.31 | yes | yes |\n| 30.3 | 303505 | 26.687 | 0.476 | yes | yes |\n| 45.5 | 455122 | 47.999 | 0.661 | yes | yes |\n| 68.2 | 516779 | 2711.551 | 3.959 | yes | no |\n| 56.9 | 568711 | 193.023 | 1.603 | yes | yes |\n'
+declare -- max_rate="56.9"
+declare -- rate="28.45"
+declare -- load_start="0.59 1.16 2.42"
+declare -- load_end="2.32 2.32 2.45"
+declare -- rev="a2465ac"
+declare -- heraldd_args="--shards 2 --message-retention 50s"
+declare -- duration="600"
+declare -- max_growth="10"
+declare -- soak_ok="1"
