@@ -104,21 +104,32 @@ TEST_F(ControlApi, Healthz200) {
   EXPECT_EQ(call("GET", "/healthz").status, 200);
 }
 
+// A bearer token in a private temporary file, removed with its directory at the end of the test.
+struct token_file {
+  std::string dir = "/tmp/herald-token-XXXXXX";
+  std::string path;
+  token_file() {
+    if (!mkdtemp(dir.data())) return;
+    path = dir + "/token";
+    std::ofstream(path) << "s3cret-token-value\n";
+  }
+  ~token_file() {
+    if (!path.empty()) std::remove(path.c_str());
+    ::rmdir(dir.c_str());
+  }
+};
+
 TEST(ControlApiToken, WithoutOrWithWrongBearerToken_401_WithTheRightOne_200) {
-  char dir[] = "/tmp/herald-token-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  std::string file = std::string(dir) + "/token";
-  std::ofstream(file) << "s3cret-token-value\n";
+  token_file token;
+  ASSERT_FALSE(token.path.empty());
   conference_fixture f;
-  ASSERT_TRUE(f.start({"--shards", "1", "--token-file", file})) << f.daemon.log();
+  ASSERT_TRUE(f.start({"--shards", "1", "--token-file", token.path})) << f.daemon.log();
   std::uint16_t port = f.daemon.control_port();
   EXPECT_EQ(http_request(port, "GET", "/healthz").status, 401);
   EXPECT_EQ(http_request(port, "POST", "/v1/conferences", R"({"uri":"sip:a@b.c"})").status, 401);
   EXPECT_EQ(http_request(port, "GET", "/metrics", "", "wrong-token").status, 401);
   EXPECT_EQ(http_request(port, "GET", "/healthz", "", "s3cret-token-value").status, 200);
   EXPECT_EQ(f.daemon.stop(), 0) << f.daemon.log();
-  std::remove(file.c_str());
-  ::rmdir(dir);
 }
 
 // Everything the server sends on a raw connection until it closes (or the deadline passes).
@@ -137,12 +148,11 @@ std::string read_until_close(int fd, int timeout_ms) {
 }
 
 TEST(ControlApiToken, RequestWithoutTokenIsRefusedBeforeItsBodyArrives) {
-  char dir[] = "/tmp/herald-token-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  std::string file = std::string(dir) + "/token";
-  std::ofstream(file) << "s3cret-token-value\n";
+  token_file token;
+  ASSERT_FALSE(token.path.empty());
   conference_fixture f;
-  ASSERT_TRUE(f.start({"--shards", "1", "--token-file", file, "--header-timeout", "30s"})) << f.daemon.log();
+  ASSERT_TRUE(f.start({"--shards", "1", "--token-file", token.path, "--header-timeout", "30s"}))
+      << f.daemon.log();
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   ASSERT_GE(fd, 0);
   sockaddr_in a{};
@@ -166,8 +176,6 @@ TEST(ControlApiToken, RequestWithoutTokenIsRefusedBeforeItsBodyArrives) {
                 .status,
             201);
   EXPECT_EQ(f.daemon.stop(), 0) << f.daemon.log();
-  std::remove(file.c_str());
-  ::rmdir(dir);
 }
 
 }  // namespace

@@ -91,17 +91,7 @@ class conference_run {
       body += std::string(i ? "," : "") + R"({"address":"sip:u)" + std::to_string(i) + R"(@example.com"})";
     body += "]}";
     r = http_request(control_, "POST", "/v1/conferences/" + id + "/participants:batch", body);
-    if (r.status != 201) return false;
-    std::size_t at = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      at = r.body.find("{\"id\":", at);
-      if (at == std::string::npos) return false;
-      std::size_t close = r.body.find('}', at);
-      std::string_view obj(r.body.data() + at, close - at + 1);
-      participants.push_back({json_field(obj, "id"), json_field(obj, "address"), json_field(obj, "path"), 0});
-      at = close;
-    }
-    return true;
+    return r.status == 201 && parse_batch_reply(r.body, n, participants);
   }
   // Peer g binds the participants listed in groups[g]; rcvbuf[g] > 0 shrinks its receive buffer.
   bool bind(const std::vector<std::vector<std::size_t>>& groups,

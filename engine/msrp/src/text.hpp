@@ -75,30 +75,28 @@ inline bool is_token(std::string_view s) {
 // names), for input without control bytes (the line reader refused them). OR-ing 0x20 folds case
 // exactly there: the only other byte it maps onto such a constant's bytes is CR (onto '-'). A word at a
 // time, with overlapping loads that stay inside both strings.
+template <class Word>
+Word load_word(const char* p) {
+  Word w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
 inline bool iequals_lower(std::string_view s, std::string_view lower) {
   const std::size_t n = s.size();
   if (n != lower.size()) return false;
   const char* a = s.data();
   const char* b = lower.data();
   if (n >= 8) {
-    auto word = [](const char* p) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      return w;
-    };
     constexpr std::uint64_t fold = 0x2020202020202020ull;
     for (std::size_t i = 0; i + 8 < n; i += 8)
-      if ((word(a + i) | fold) != word(b + i)) return false;
-    return (word(a + n - 8) | fold) == word(b + n - 8);
+      if ((load_word<std::uint64_t>(a + i) | fold) != load_word<std::uint64_t>(b + i)) return false;
+    return (load_word<std::uint64_t>(a + n - 8) | fold) == load_word<std::uint64_t>(b + n - 8);
   }
   if (n >= 4) {
-    auto word = [](const char* p) {
-      std::uint32_t w;
-      std::memcpy(&w, p, 4);
-      return w;
-    };
     constexpr std::uint32_t fold = 0x20202020u;
-    return (word(a) | fold) == word(b) && (word(a + n - 4) | fold) == word(b + n - 4);
+    return (load_word<std::uint32_t>(a) | fold) == load_word<std::uint32_t>(b) &&
+           (load_word<std::uint32_t>(a + n - 4) | fold) == load_word<std::uint32_t>(b + n - 4);
   }
   for (std::size_t i = 0; i < n; ++i)
     if ((a[i] | 0x20) != b[i]) return false;

@@ -7,6 +7,20 @@ namespace herald::e2e {
 
 using namespace herald::client;
 
+bool parse_batch_reply(std::string_view body, std::size_t count, std::vector<participant_handle>& out) {
+  // Each {"id":…,"address":…,"path":…} in order.
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    at = body.find("{\"id\":", at);
+    if (at == std::string_view::npos) return false;
+    std::size_t close = body.find('}', at);
+    std::string_view obj = body.substr(at, close - at + 1);
+    out.push_back({json_field(obj, "id"), json_field(obj, "address"), json_field(obj, "path"), 0});
+    at = close;
+  }
+  return true;
+}
+
 bool conference_fixture::start(const std::vector<std::string>& args) {
   return daemon.start(args);
 }
@@ -28,17 +42,7 @@ bool conference_fixture::create(std::size_t count, std::string uri, std::string 
     body += "]}";
     r = http_request(daemon.control_port(), "POST",
                      "/v1/conferences/" + conference_id + "/participants:batch", body);
-    if (r.status != 201) return false;
-    // Pull each {"id":…,"address":…,"path":…} out in order.
-    std::size_t at = 0;
-    for (std::size_t i = base; i < end; ++i) {
-      at = r.body.find("{\"id\":", at);
-      if (at == std::string::npos) return false;
-      std::size_t close = r.body.find('}', at);
-      std::string_view obj(r.body.data() + at, close - at + 1);
-      participants.push_back({json_field(obj, "id"), json_field(obj, "address"), json_field(obj, "path"), 0});
-      at = close;
-    }
+    if (r.status != 201 || !parse_batch_reply(r.body, end - base, participants)) return false;
   }
   return participants.size() == count;
 }

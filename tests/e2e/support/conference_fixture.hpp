@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "herald/client/daemon_process.hpp"
@@ -74,6 +75,9 @@ class conference_fixture {
   std::vector<participant_handle> participants;
   std::vector<std::unique_ptr<msrp_peer>> peers;
 };
+
+// Appends the `count` participants of a participants:batch reply, in order; false if any is missing.
+bool parse_batch_reply(std::string_view body, std::size_t count, std::vector<participant_handle>& out);
 
 // One entry of a message status's "failures" array.
 struct failure_entry {
