@@ -68,6 +68,11 @@ inline std::string flag(int argc, char** argv, std::string_view name, std::strin
     if (name == argv[i]) return argv[i + 1];
   return fallback;
 }
+inline bool flag_present(int argc, char** argv, std::string_view name) {
+  for (int i = 1; i < argc; ++i)
+    if (name == argv[i]) return true;
+  return false;
+}
 inline long flag_int(int argc, char** argv, std::string_view name, long fallback) {
   std::string v = flag(argc, argv, name, "");
   return v.empty() ? fallback : std::atol(v.c_str());

@@ -73,6 +73,9 @@ int main(int argc, char** argv) {
   long window = flag_int(argc, argv, "--window", 4);   // closed loop: messages in flight
   long shards = flag_int(argc, argv, "--shards", 1);
   long samples = flag_int(argc, argv, "--samples", 400);  // messages whose completion_ms is fetched
+  // Roster order interleaves connections by default (participant i on connection i % C), as when users
+  // of many relays join over time; --contiguous binds each connection's participants as one block.
+  bool contiguous = flag_present(argc, argv, "--contiguous");
   if (participants < 1 || connections < 1 || connections > 10000 || connections > participants) {
     std::fprintf(
         stderr,
@@ -129,7 +132,12 @@ int main(int argc, char** argv) {
   }
   for (std::size_t c = 0; c < conns.size(); ++c) {
     std::vector<std::string> mine;
-    for (std::size_t i = c; i < paths.size(); i += conns.size()) mine.push_back(paths[i]);
+    if (contiguous) {
+      const std::size_t per = paths.size() / conns.size();
+      for (std::size_t i = c * per; i < (c + 1) * per; ++i) mine.push_back(paths[i]);
+    } else {
+      for (std::size_t i = c; i < paths.size(); i += conns.size()) mine.push_back(paths[i]);
+    }
     for (int s : conns[c].peer->bind(mine, 60000))
       if (s != 200) {
         std::fprintf(stderr, "bind failed: %d\n", s);
@@ -211,6 +219,7 @@ int main(int argc, char** argv) {
 
   // Completion as heraldd measured it (POST accepted → last 200 received), on evenly spaced messages.
   std::vector<double> completion;
+  std::vector<double> written;  // POST accepted → last frame's last byte handed to the kernel
   std::uint64_t failures = 0;
   std::size_t step = std::max<std::size_t>(1, ids.size() / std::size_t(std::max(1L, samples)));
   for (std::size_t i = 0; i < ids.size(); i += step) {
@@ -223,6 +232,8 @@ int main(int argc, char** argv) {
     if (s.status != 200 || client::json_int(s.body, "completion_ms") < 0) continue;
     failures += std::uint64_t(client::json_int(s.body, "failed"));
     completion.push_back(double(client::json_int(s.body, "completion_ms")));
+    if (client::json_int(s.body, "written_ms") >= 0)
+      written.push_back(double(client::json_int(s.body, "written_ms")));
   }
   stop = true;
   reader.join();
@@ -233,11 +244,12 @@ int main(int argc, char** argv) {
       "\"rate\":%.1f,\"messages\":%zu,\"deliveries\":%llu,\"expected\":%llu,\"failed_sampled\":%llu,"
       "\"wall_s\":%.3f,\"setup_s\":%.2f,\"server_cpu_s\":%.3f,\"deliveries_per_s\":%.0f,"
       "\"deliveries_per_server_core_s\":%.0f,\"completion_p50_ms\":%.1f,\"completion_p99_ms\":%.1f,"
-      "\"rss_base_kib\":%ld,\"rss_bound_kib\":%ld,\"rss_peak_kib\":%ld,\"rss_bytes_per_participant\":%.0f}\n",
+      "\"written_p50_ms\":%.1f,\"written_p99_ms\":%.1f,\"rss_base_kib\":%ld,\"rss_bound_kib\":%ld,\"rss_peak_"
+      "kib\":%ld,\"rss_bytes_per_participant\":%.0f}\n",
       participants, connections, size, shards, rate, ids.size(), (unsigned long long)got,
       (unsigned long long)expected, (unsigned long long)failures, wall, setup_s, server_cpu,
       double(got) / wall, server_cpu > 0 ? double(got) / server_cpu : 0, percentile(completion, 0.5),
-      percentile(completion, 0.99), rss_base, rss_bound, rss_peak,
-      double(rss_bound - rss_base) * 1024.0 / double(participants));
+      percentile(completion, 0.99), percentile(written, 0.5), percentile(written, 0.99), rss_base, rss_bound,
+      rss_peak, double(rss_bound - rss_base) * 1024.0 / double(participants));
   return got == expected && !failed ? 0 : 1;
 }

@@ -48,6 +48,12 @@ void shard::mark_dirty(std::uint32_t idx) {
   dirty_.push_back(idx);
 }
 
+void shard::submit_sends() {
+  if (dirty_.empty()) return;
+  flush_sends();
+  ring_.submit();
+}
+
 void shard::flush_sends() {
   // Sends are issued once per loop iteration, after every handler has queued its frames: that is where
   // frames for one connection coalesce into a single sendmsg.

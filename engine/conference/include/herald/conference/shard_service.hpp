@@ -105,7 +105,9 @@ class shard_service final : public reactor::connection_handler {
   connection_state* state_of(reactor::connection_ref c) const;
 
   // outbound (shard_fanout.cpp)
-  void stamp_target(std::uint32_t slot, outbound& o, std::uint32_t index);
+  void group_by_connection(std::vector<fanout_target>& targets);
+  // Queues the target's frames (more than one when the body is chunked); returns how many.
+  std::size_t stamp_target(std::uint32_t slot, outbound& o, std::uint32_t index);
   bool settle_delivered(outbound& o, std::uint32_t index);
   bool settle_failed(outbound& o, std::uint32_t index, failure_reason why, std::uint16_t status);
   void on_timeout(std::uint32_t slot, std::uint32_t generation);
@@ -124,6 +126,10 @@ class shard_service final : public reactor::connection_handler {
   std::vector<connection_state*> connections_;
   std::vector<connection_state*> by_index_;  // indexed by connection_ref::index
   fast_rng rng_;
+  // group_by_connection's scratch, kept so a fan-out does not allocate it per message.
+  std::vector<std::uint32_t> target_conn_;
+  std::vector<std::uint32_t> conn_start_;
+  std::vector<std::uint32_t> sorted_conn_;
   msrp::limits limits_;
   bool sweep_scheduled_ = false;
   reactor::timer_id tick_timer_ = 0;

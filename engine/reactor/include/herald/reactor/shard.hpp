@@ -79,6 +79,10 @@ class shard {
   char* header_alloc(connection_ref c, std::size_t n);
   // Queues f; written with other queued frames in one sendmsg when the loop flushes. On error f is untouched.
   send_error send(connection_ref c, frame&& f);
+  // Submits the queued frames of every connection written to since the last flush now (one sendmsg
+  // each), rather than when the loop iteration ends. A large fan-out calls it as it goes, so the kernel
+  // copies each connection's headers while they are still in cache instead of after megabytes of others.
+  void submit_sends();
   // Stops I/O on c; on_closed follows once the kernel has let go of its buffers. False if stale/already
   // closing.
   bool close(connection_ref c, close_reason why = close_reason::local);
