@@ -82,7 +82,7 @@ void shard::run_once(std::uint64_t max_wait_ns) {
   const std::uint64_t next = timers_.next_deadline();
   const std::uint64_t now = monotonic_ns();
   if (next != std::numeric_limits<std::uint64_t>::max()) wait = std::min(wait, next > now ? next - now : 0);
-  if (mailbox_.maybe_pending() || !dirty_.empty()) wait = 0;
+  if (mailbox_.maybe_pending() || !dirty_.empty() || !deferred_.empty()) wait = 0;
   // While stopping, poll so the quiescence check in run() is reached even if no completion arrives.
   if (stopping_) wait = std::min<std::uint64_t>(wait, 10'000'000ULL);
 
@@ -112,6 +112,10 @@ void shard::run_once(std::uint64_t max_wait_ns) {
     if (n < cqe_batch) break;
   }
   stats_.timers_fired += timers_.run_expired(monotonic_ns());
+  // Tasks deferred while these run wait for the next iteration's completions.
+  running_deferred_.swap(deferred_);
+  for (task& t : running_deferred_) t();
+  running_deferred_.clear();
   after_batch();
   // Flushed sends go to the kernel now rather than on the next wait: lower latency on an idle loop.
   io_uring_submit(ring_.raw());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -81,9 +82,14 @@ class shard_service final : public reactor::connection_handler {
     bool active = false;
     std::shared_ptr<message_record> record;
     std::shared_ptr<const fanout::frame_template> tmpl;
-    std::vector<fanout_target> targets;
+    std::vector<fanout_target> targets;     // grouped by connection (group_by_connection)
+    std::vector<std::uint32_t> group_ends;  // end index of each connection's run of targets
+    std::uint32_t next_group = 0;           // stamping progress, in runs
+    std::uint32_t next_target = 0;
+    bool stamping = false;  // targets left to stamp: the template must stay
     std::size_t unsettled = 0;
     std::size_t frames_outstanding = 0;
+    std::size_t frames_queued = 0;
     reactor::timer_id timer = 0;
   };
 
@@ -105,7 +111,10 @@ class shard_service final : public reactor::connection_handler {
   connection_state* state_of(reactor::connection_ref c) const;
 
   // outbound (shard_fanout.cpp)
-  void group_by_connection(std::vector<fanout_target>& targets);
+  void group_by_connection(std::vector<fanout_target>& targets, std::vector<std::uint32_t>& group_ends);
+  void stamp_pending();
+  void defer_stamping();
+  void finish_stamping(std::uint32_t slot);
   // Queues the target's frames (more than one when the body is chunked); returns how many.
   std::size_t stamp_target(std::uint32_t slot, outbound& o, std::uint32_t index);
   bool settle_delivered(outbound& o, std::uint32_t index);
@@ -129,7 +138,8 @@ class shard_service final : public reactor::connection_handler {
   // group_by_connection's scratch, kept so a fan-out does not allocate it per message.
   std::vector<std::uint32_t> target_conn_;
   std::vector<std::uint32_t> conn_start_;
-  std::vector<std::uint32_t> sorted_conn_;
+  std::deque<std::uint32_t> stamp_queue_;  // outbound slots with targets left to stamp, oldest first
+  bool stamp_deferred_ = false;
   msrp::limits limits_;
   bool sweep_scheduled_ = false;
   reactor::timer_id tick_timer_ = 0;

@@ -61,6 +61,11 @@ class shard {
 
   // --- Below: shard thread only. ---
 
+  // Runs t on the next loop iteration, after that iteration's completions have been handled. Long work
+  // (stamping a 10^6-recipient fan-out) goes in slices this way, so sends complete, responses settle and
+  // timers fire between slices instead of waiting for the whole of it.
+  void defer(task t) { deferred_.push_back(std::move(t)); }
+
   // Opens an SO_REUSEPORT listener on this shard and arms accept; bound port or -errno.
   int listen(std::string_view host, std::uint16_t port, int backlog = 1024);
   // Takes ownership of a listening fd; 0 or -errno.
@@ -149,6 +154,8 @@ class shard {
   std::vector<std::unique_ptr<detail::connection>> conns_;
   std::vector<std::uint32_t> free_slots_;
   std::vector<std::unique_ptr<detail::listener>> listeners_;
+  std::vector<task> deferred_;
+  std::vector<task> running_deferred_;
   std::vector<std::uint32_t> dirty_;     // connections with frames to flush this iteration
   std::vector<std::uint32_t> rearm_;     // recv to re-arm after the batch (ENOBUFS)
   std::vector<std::uint32_t> finalize_;  // closing connections to check at a safe point
