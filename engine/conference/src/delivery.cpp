@@ -53,8 +53,14 @@ std::string message_record::address(std::size_t i) const {
 
 void message_record::release_roster() {
   // Called by whichever thread settled the last recipient: every slot is final and visible to it.
-  std::vector<std::pair<std::uint32_t, std::string>> failed;
   std::lock_guard lock(roster_mutex_);
+  const std::size_t failed_count = failed_.load(std::memory_order_acquire);
+  // A mass failure (a relay carrying most of the conference went away) is cheaper to explain from the
+  // roster, which messages of the same membership share, than from a copy of every failed address in
+  // every such message: keep it once copies would cost a quarter of it or more.
+  if (failed_count * 4 >= roster_->addresses.size()) return;
+  std::vector<std::pair<std::uint32_t, std::string>> failed;
+  failed.reserve(failed_count);
   for (std::size_t i = 0; i < recipients_; ++i)
     if (slots_[i].state.load(std::memory_order_acquire) == static_cast<std::uint8_t>(delivery_state::failed))
       failed.emplace_back(static_cast<std::uint32_t>(i), roster_->addresses[everyone_ ? i : members_[i]]);

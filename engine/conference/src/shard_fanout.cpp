@@ -71,23 +71,26 @@ void shard_service::deliver(fanout_slice slice) {
 
 // Stamps queued messages, oldest first, for about stamp_slice_frames frames, then defers the rest to
 // the next loop iteration. Between slices the loop reaps send completions (their header chunks go back
-// to the pool and are reused while still in cache) and settles responses.
+// to the pool and are reused while still in cache) and settles responses. Queued frames are submitted
+// at connection boundaries; a connection with more targets than a slice (a relay) is cut into slices.
 void shard_service::stamp_pending() {
   stamp_deferred_ = false;
   std::size_t frames_since_submit = 0;
   std::size_t slice_frames = 0;
   while (!stamp_queue_.empty()) {
     const std::uint32_t slot = stamp_queue_.front();
-    while (outbox_[slot].next_group < outbox_[slot].group_ends.size()) {
-      const std::uint32_t end = outbox_[slot].group_ends[outbox_[slot].next_group++];
-      for (std::uint32_t i = outbox_[slot].next_target; i < end; ++i)
-        frames_since_submit += stamp_target(slot, outbox_[slot], i);
-      outbox_[slot].next_target = end;
-      if (frames_since_submit < submit_every_frames) continue;
+    outbound& o = outbox_[slot];  // nothing below adds outbound slots
+    while (o.next_group < o.group_ends.size()) {
+      const std::uint32_t group_end = o.group_ends[o.next_group];
+      const std::uint32_t end = std::min<std::uint32_t>(group_end, o.next_target + stamp_slice_frames);
+      for (std::uint32_t i = o.next_target; i < end; ++i) frames_since_submit += stamp_target(slot, o, i);
+      o.next_target = end;
+      if (end == group_end) ++o.next_group;
+      if (frames_since_submit < submit_every_frames && end == group_end) continue;
       shard_.submit_sends();
       slice_frames += frames_since_submit;
       frames_since_submit = 0;
-      if (slice_frames >= stamp_slice_frames && outbox_[slot].next_group < outbox_[slot].group_ends.size()) {
+      if (slice_frames >= stamp_slice_frames && o.next_group < o.group_ends.size()) {
         defer_stamping();
         return;
       }

@@ -30,7 +30,7 @@ TEST(Delivery, FirstOutcomeWins) {
 }
 
 TEST(Delivery, CompletedRecordReleasesTheRosterAndKeepsFailedAddresses) {
-  auto shared = std::make_shared<const roster>(roster{addresses(5)});
+  auto shared = std::make_shared<const roster>(roster{addresses(8)});
   std::weak_ptr<const roster> watch = shared;
   message_record m("m1", shared, false, {4, 2, 0}, 1);
   shared.reset();
@@ -38,14 +38,30 @@ TEST(Delivery, CompletedRecordReleasesTheRosterAndKeepsFailedAddresses) {
   EXPECT_TRUE(m.mark_failed(0, failure_reason::timeout, 408));
   EXPECT_TRUE(m.mark_delivered(1));
   EXPECT_FALSE(watch.expired());  // still pending: the roster stays
-  EXPECT_TRUE(m.mark_failed(2, failure_reason::disconnected, 0));
+  EXPECT_TRUE(m.mark_delivered(2));
   ASSERT_TRUE(m.complete());
-  EXPECT_TRUE(watch.expired());
+  EXPECT_TRUE(watch.expired());  // 1 failure in a roster of 8: its address is copied instead
   EXPECT_EQ(m.recipients(), 3u);
   EXPECT_EQ(m.address(0), "sip:4@x");
-  EXPECT_EQ(m.address(2), "sip:0@x");
-  EXPECT_EQ(m.address(1), "");  // delivered: no longer kept
-  EXPECT_EQ(m.reason(2), failure_reason::disconnected);
+  EXPECT_EQ(m.address(2), "");  // delivered: no longer kept
+  EXPECT_EQ(m.reason(0), failure_reason::timeout);
+}
+
+TEST(Delivery, MassFailureKeepsTheSharedRosterRatherThanCopyingEveryAddress) {
+  auto shared = std::make_shared<const roster>(roster{addresses(8)});
+  std::weak_ptr<const roster> watch = shared;
+  message_record m("m1", shared, true, {}, 1);
+  shared.reset();
+  for (std::size_t i = 0; i < 8; ++i) {
+    if (i < 2)
+      EXPECT_TRUE(m.mark_delivered(i));
+    else
+      EXPECT_TRUE(m.mark_failed(i, failure_reason::slow_consumer, 0));
+  }
+  ASSERT_TRUE(m.complete());
+  EXPECT_FALSE(watch.expired());  // 6 of 8 failed: copies would cost more than the roster
+  EXPECT_EQ(m.address(7), "sip:7@x");
+  EXPECT_EQ(m.reason(7), failure_reason::slow_consumer);
 }
 
 TEST(Delivery, OutOfRangeRecipientIsIgnored) {

@@ -68,6 +68,7 @@ server_totals read_server_totals(http_keepalive& http) {
                name.size() > failed_prefix.size() + 2) {
       std::string_view reason =
           name.substr(failed_prefix.size(), name.size() - failed_prefix.size() - 2);  // '"}'
+      t.failed_by_reason[std::string(reason)] = value;
       if (reason == "participant_removed") {
         t.participant_removed = value;
       } else if (reason == "not_connected") {

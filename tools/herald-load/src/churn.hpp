@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -102,11 +103,13 @@ class report_poller {
   std::thread thread_;
 };
 
-// heraldd's delivery counters from /metrics, for the end-of-run cross-check under churn.
+// heraldd's delivery counters from /metrics: the end-of-run cross-check under churn, and without churn
+// the account of deliveries the participants never received (failed by heraldd, or lost).
 struct server_totals {
   bool ok = false;  // /metrics answered and had the counters
   std::uint64_t pending = 0, delivered = 0, participant_removed = 0, not_connected = 0, other_failed = 0;
-  std::string other_reasons;  // "reason=N ..." for failures churn cannot explain
+  std::string other_reasons;                              // "reason=N ..." for failures churn cannot explain
+  std::map<std::string, std::uint64_t> failed_by_reason;  // every reason
 };
 server_totals read_server_totals(http_keepalive& http);
 

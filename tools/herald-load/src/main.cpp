@@ -52,7 +52,8 @@ struct driver {
   std::unique_ptr<report_poller> reports;  // --churn
   std::FILE* rss_csv = nullptr;
   std::uint64_t next_rss_ns = 0;
-  server_totals totals;  // --churn: heraldd's counters after the drain
+  server_totals totals;         // heraldd's counters after the drain
+  server_totals totals_before;  // and before the schedule (without --churn)
   std::vector<pid_t> workers;
   summary sum;
   // Per API message (parent-only): POST round trip and how late it started against its schedule.
@@ -285,17 +286,22 @@ struct driver {
     return t.ok && t.pending == 0;
   }
 
-  void check_server_totals(http_keepalive& http) {
-    // /metrics publishes the shards' counters on their 100 ms tick: read until two reads agree.
-    totals = read_server_totals(http);
+  // /metrics publishes the shards' counters on their 100 ms tick: read until two reads agree.
+  static server_totals settled_server_totals(http_keepalive& http) {
+    server_totals t = read_server_totals(http);
     for (int i = 0; i < 20; ++i) {
       usleep(150000);
       server_totals again = read_server_totals(http);
-      bool same = again.ok && again.delivered == totals.delivered &&
-                  again.participant_removed == totals.participant_removed && again.pending == totals.pending;
-      totals = again;
+      bool same = again.ok && again.delivered == t.delivered &&
+                  again.failed_by_reason == t.failed_by_reason && again.pending == t.pending;
+      t = again;
       if (same) break;
     }
+    return t;
+  }
+
+  void check_server_totals(http_keepalive& http) {
+    totals = settled_server_totals(http);
     if (!totals.ok) {
       ++sum.churn_errors;
       error("could not read heraldd's delivery counters from /metrics");
@@ -321,6 +327,9 @@ struct driver {
     if (churn) {
       reports->start();
       churn->start(t0);
+    } else {
+      http_keepalive http(opt.control_host, opt.control_port);
+      totals_before = read_server_totals(http);
     }
     std::vector<std::thread> senders;
     std::atomic<std::size_t> finished{0};
@@ -361,6 +370,11 @@ struct driver {
              delivered_so_far() < shared.control->expected_deliveries.load(std::memory_order_relaxed)) {
         usleep(5000);
         tick();
+      }
+      // Short of deliveries: heraldd's counters say how many it failed (and why) rather than lost.
+      if (delivered_so_far() < shared.control->expected_deliveries.load(std::memory_order_relaxed)) {
+        http_keepalive http(opt.control_host, opt.control_port);
+        totals = settled_server_totals(http);
       }
     }
     // A quiet moment so late duplicates would still be seen.
@@ -413,6 +427,25 @@ struct driver {
       if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ok = false;
     }
     return ok;
+  }
+
+  // Without churn every missing delivery is a failure; heraldd's counters over the run tell those it
+  // reported failed (slow consumer, disconnect...) from those it did not (lost). Both fail the run.
+  void account_missing() {
+    sum.server_accounted = totals_before.ok && totals.ok;
+    if (!sum.server_accounted) return;
+    for (const auto& [reason, after] : totals.failed_by_reason) {
+      auto it = totals_before.failed_by_reason.find(reason);
+      const std::uint64_t before = it == totals_before.failed_by_reason.end() ? 0 : it->second;
+      if (after <= before) continue;
+      sum.server_failed += after - before;
+      sum.server_failed_reasons +=
+          (sum.server_failed_reasons.empty() ? "" : " ") + reason + "=" + std::to_string(after - before);
+    }
+    sum.missing_unreported = sum.missing > sum.server_failed ? sum.missing - sum.server_failed : 0;
+    if (sum.missing_unreported)
+      error(std::to_string(sum.missing_unreported) +
+            " missing deliveries that heraldd did not report failed");
   }
 
   // --churn: heraldd's reports against what the workers received (membership.hpp has the rules).
@@ -499,6 +532,8 @@ struct driver {
     if (churn) {
       sum.expected = sum.delivered + sum.missing;
       merge_churn();
+    } else if (sum.missing) {
+      account_missing();
     }
     sum.elapsed_s = static_cast<double>(last_delivery - t0) / 1e9;
     sum.deliveries_per_s = sum.elapsed_s > 0 ? static_cast<double>(sum.delivered) / sum.elapsed_s : 0;

@@ -89,6 +89,17 @@ void print_human(const options& o, const summary& s) {
                 static_cast<unsigned long long>(s.connections_lost));
   if (s.incomplete_messages)
     std::printf("incomplete    %llu messages\n", static_cast<unsigned long long>(s.incomplete_messages));
+  if (s.missing && o.churn == 0) {
+    if (s.server_accounted)
+      std::printf(
+          "heraldd       failed %llu deliveries during the run (%s); %llu missing it did not report "
+          "failed\n",
+          static_cast<unsigned long long>(s.server_failed),
+          s.server_failed_reasons.empty() ? "none" : s.server_failed_reasons.c_str(),
+          static_cast<unsigned long long>(s.missing_unreported));
+    else
+      std::printf("heraldd       its failure counters could not be read: missing deliveries unexplained\n");
+  }
   for (const auto& m : s.slowest)
     std::printf("slowest       message %llu (%s): %.2f ms, last recipient %s\n",
                 static_cast<unsigned long long>(m.seq), to_string(m.kind), ms(m.completion_us),
@@ -162,6 +173,10 @@ void print_json(const options& o, const summary& s) {
   num("missing", static_cast<double>(s.missing));
   num("duplicates", static_cast<double>(s.duplicates));
   num("mismatches", static_cast<double>(s.mismatches));
+  if (o.churn == 0 && s.server_accounted) {
+    num("server_failed", static_cast<double>(s.server_failed));
+    num("missing_unreported", static_cast<double>(s.missing_unreported));
+  }
   j.back() = '}';
   j += ",";
   num("deliveries_per_s", s.deliveries_per_s, false);

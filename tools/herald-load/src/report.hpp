@@ -42,6 +42,13 @@ struct summary {
   std::uint64_t count_mismatches = 0;  // heraldd's delivered count != what the right participants received
   std::uint64_t churn_errors = 0;      // failed registrations/removals, bad reports, /metrics disagreeing
 
+  // Without --churn, heraldd's failure counters over the run (from /metrics): deliveries the participants
+  // never received are either failed by heraldd with a reason, or lost (heraldd did not report them).
+  bool server_accounted = false;  // both /metrics reads worked
+  std::uint64_t server_failed = 0;
+  std::string server_failed_reasons;     // "reason=N ..."
+  std::uint64_t missing_unreported = 0;  // missing beyond what heraldd reported failed: lost
+
   // --rss-csv / --max-rss-growth
   std::vector<rss_sample> rss;
   rss_verdict rss_judged;
