@@ -101,6 +101,24 @@ if scale:
                      f"{d['setup_s']:.1f} |")
     lines += ["", "![scaling](" + stamp + "-scaling.png)", ""]
 
+issue4 = [(label, load(f"issue4-{name}.json")) for name, label in (("closed", "closed loop, 2 in flight"),
+                                                                     ("open", "open loop, 5 msgs/s"))]
+if any(d for _, d in issue4):
+    lines += ["## Issue #4 benchmark (100,000 participants over 1,000 connections, 2 shards)", "",
+              "Written: API accept to the last frame's last byte handed to the kernel (issue #4's completion). "
+              "Completion: to the last 200 received, which includes the single-threaded test client answering "
+              "every SEND on the same two cores.", "",
+              "| run | deliveries/s | per server core-s | written p50 ms | p99 ms | completion p50 ms | p99 ms | "
+              "RSS bytes/participant |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for label, d in issue4:
+        if d:
+            lines.append(f"| {label} | {fmt(d['deliveries_per_s'])} | {fmt(d['deliveries_per_server_core_s'])} | "
+                         f"{d.get('written_p50_ms', float('nan')):.0f} | {d.get('written_p99_ms', float('nan')):.0f} | "
+                         f"{d['completion_p50_ms']:.0f} | {d['completion_p99_ms']:.0f} | "
+                         f"{d['rss_bytes_per_participant']:,.0f} |")
+    lines.append("")
+
 if lat:
     driver = "tools/herald-load" if lat[0].get("source") == "herald-load" else "perf_herald_driver"
     lines += [f"## Latency under load ({lat[0]['participants']:,}-participant conference, open loop, {driver})", "",

@@ -105,6 +105,17 @@ for p in $scale; do
     --duration $dur --shards $shards --window 2 >"$raw/scale-$p.json" || log "scaling $p reported a shortfall"
 done
 
+# 6b. Issue #4's benchmark shape: 100,000 participants over 1,000 connections, two shards; closed loop
+# (throughput per server core) and open loop at 5 messages/s (500,000 deliveries/s offered) for the
+# fan-out completion time as issue #4 defines it (API accept to last byte written: written_ms).
+if [ $quick = 0 ]; then
+  log "issue #4 shape: 100000 participants over 1000 connections, 2 shards"
+  timeout 900 "$(bin perf_herald_driver)" --participants 100000 --connections 1000 --size $size \
+    --duration $dur --shards 2 --window 2 >"$raw/issue4-closed.json" || log "issue #4 closed loop shortfall"
+  timeout 900 "$(bin perf_herald_driver)" --participants 100000 --connections 1000 --size $size \
+    --duration $dur --shards 2 --rate 5 >"$raw/issue4-open.json" || log "issue #4 open loop shortfall"
+fi
+
 # 7. Latency under load: open loop at a share of the closed-loop maximum message rate, driven by
 # tools/herald-load (latency from the scheduled send time, every delivery checked) when it is built, else
 # by the perf driver. Each step is written in the driver's JSON shape for report.py.
