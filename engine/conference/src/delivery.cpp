@@ -73,8 +73,8 @@ message_record::message_record(std::string id, std::vector<std::string> addresse
     : message_record(std::move(id), std::make_shared<const roster>(roster{std::move(addresses)}), true, {},
                      created_ns) {}
 
-bool message_record::settle(std::size_t recipient, delivery_state to, failure_reason reason,
-                            std::uint16_t status) {
+bool message_record::claim(std::size_t recipient, delivery_state to, failure_reason reason,
+                           std::uint16_t status) {
   if (recipient >= recipients()) return false;
   // Claim the slot with an intermediate value so reason/status are written by exactly one thread
   // and published together with the final state.
@@ -85,22 +85,33 @@ bool message_record::settle(std::size_t recipient, delivery_state to, failure_re
   slots_[recipient].reason = reason;
   slots_[recipient].status = status;
   slots_[recipient].state.store(static_cast<std::uint8_t>(to), std::memory_order_release);
-  (to == delivery_state::delivered ? delivered_ : failed_).fetch_add(1, std::memory_order_acq_rel);
-  if (conference_pending_) conference_pending_->fetch_sub(1, std::memory_order_acq_rel);
-  // One counter decides completion: two separate counters could both miss the last settle.
-  if (settled_.fetch_add(1, std::memory_order_acq_rel) + 1 == recipients_) {
-    release_roster();
-    completed_ns_.store(monotonic_ns(), std::memory_order_release);
-  }
   return true;
 }
 
+void message_record::add_settled(std::size_t delivered, std::size_t failed) {
+  const std::size_t n = delivered + failed;
+  if (n == 0) return;
+  if (delivered) delivered_.fetch_add(delivered, std::memory_order_acq_rel);
+  if (failed) failed_.fetch_add(failed, std::memory_order_acq_rel);
+  if (conference_pending_) conference_pending_->fetch_sub(n, std::memory_order_acq_rel);
+  // One counter decides completion: two separate counters could both miss the last settle. Every
+  // batch adds its failures before this, so the batch that completes the record sees them all.
+  if (settled_.fetch_add(n, std::memory_order_acq_rel) + n == recipients_) {
+    release_roster();
+    completed_ns_.store(monotonic_ns(), std::memory_order_release);
+  }
+}
+
 bool message_record::mark_delivered(std::size_t recipient) {
-  return settle(recipient, delivery_state::delivered, failure_reason::none, 200);
+  if (!claim(recipient, delivery_state::delivered, failure_reason::none, 200)) return false;
+  add_settled(1, 0);
+  return true;
 }
 
 bool message_record::mark_failed(std::size_t recipient, failure_reason reason, std::uint16_t status) {
-  return settle(recipient, delivery_state::failed, reason, status);
+  if (!claim(recipient, delivery_state::failed, reason, status)) return false;
+  add_settled(0, 1);
+  return true;
 }
 
 void delivery_tracker::add(std::shared_ptr<message_record> record) {

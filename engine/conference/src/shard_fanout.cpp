@@ -34,6 +34,7 @@ shard_service::shard_service(engine& eng, reactor::shard& shard) : engine_(eng),
 }
 
 shard_service::~shard_service() {
+  flush_claims();  // the loop has stopped: what it claimed last still has to be counted
   for (connection_state* cs : connections_) delete cs;
 }
 
@@ -209,18 +210,45 @@ std::size_t shard_service::stamp_target(std::uint32_t slot, outbound& o, std::ui
 }
 
 bool shard_service::settle_delivered(outbound& o, std::uint32_t index) {
-  if (!o.record->mark_delivered(o.targets[index].recipient)) return false;
+  if (!o.record->claim(o.targets[index].recipient, delivery_state::delivered, failure_reason::none, 200))
+    return false;
   --o.unsettled;
   ++counters_.delivered;
+  note_claim(o, true);
   return true;
 }
 
 bool shard_service::settle_failed(outbound& o, std::uint32_t index, failure_reason why,
                                   std::uint16_t status) {
-  if (!o.record->mark_failed(o.targets[index].recipient, why, status)) return false;
+  if (!o.record->claim(o.targets[index].recipient, delivery_state::failed, why, status)) return false;
   --o.unsettled;
   ++counters_.failed[static_cast<std::size_t>(why)];
+  note_claim(o, false);
   return true;
+}
+
+// Claims reach the record's shared counters once per loop iteration (flush_claims), or when the
+// outbound is released, whichever comes first.
+void shard_service::note_claim(outbound& o, bool delivered) {
+  if (o.claimed_delivered + o.claimed_failed == 0)
+    claimed_slots_.push_back(static_cast<std::uint32_t>(&o - outbox_.data()));
+  ++(delivered ? o.claimed_delivered : o.claimed_failed);
+  if (claims_flush_deferred_) return;
+  claims_flush_deferred_ = true;
+  shard_.defer([this] { flush_claims(); });
+}
+
+void shard_service::flush_claims() {
+  claims_flush_deferred_ = false;
+  for (std::uint32_t slot : claimed_slots_) publish_claims(outbox_[slot]);
+  claimed_slots_.clear();
+}
+
+void shard_service::publish_claims(outbound& o) {
+  if (o.claimed_delivered + o.claimed_failed == 0 || !o.record) return;
+  o.record->add_settled(o.claimed_delivered, o.claimed_failed);
+  o.claimed_delivered = 0;
+  o.claimed_failed = 0;
 }
 
 void shard_service::on_timeout(std::uint32_t slot, std::uint32_t generation) {
@@ -260,6 +288,7 @@ void shard_service::maybe_release(std::uint32_t slot) {
   if (o.timer) shard_.cancel_timer(o.timer);
   o.timer = 0;
   o.active = false;
+  publish_claims(o);
   o.record.reset();
   o.tmpl.reset();
   std::vector<fanout_target>().swap(o.targets);

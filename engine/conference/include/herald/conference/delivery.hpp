@@ -58,6 +58,13 @@ class message_record {
   bool mark_delivered(std::size_t recipient);
   bool mark_failed(std::size_t recipient, failure_reason reason, std::uint16_t status);
 
+  // A shard's way, the same outcome in two steps: claim() gives the recipient its final state (first
+  // outcome wins) and leaves the counters; add_settled() then counts a batch of claims. The counters are
+  // shared by every shard settling this message, so they are touched once per loop iteration rather than
+  // three times per recipient. Counts lag the states by at most that iteration.
+  bool claim(std::size_t recipient, delivery_state to, failure_reason reason, std::uint16_t status);
+  void add_settled(std::size_t delivered, std::size_t failed);
+
   delivery_state state(std::size_t recipient) const {
     std::uint8_t s = slots_[recipient].state.load(std::memory_order_acquire);
     return s > 2 ? delivery_state::pending : static_cast<delivery_state>(s);  // 0xff: being settled
@@ -91,7 +98,6 @@ class message_record {
     failure_reason reason = failure_reason::none;
     std::uint16_t status = 0;
   };
-  bool settle(std::size_t recipient, delivery_state to, failure_reason reason, std::uint16_t status);
   void release_roster();
 
   std::string id_;

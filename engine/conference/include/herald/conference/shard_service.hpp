@@ -90,6 +90,8 @@ class shard_service final : public reactor::connection_handler {
     std::size_t unsettled = 0;
     std::size_t frames_outstanding = 0;
     std::size_t frames_queued = 0;
+    std::uint32_t claimed_delivered = 0;  // settled here, not yet added to the record's counters
+    std::uint32_t claimed_failed = 0;
     reactor::timer_id timer = 0;
   };
 
@@ -119,6 +121,9 @@ class shard_service final : public reactor::connection_handler {
   std::size_t stamp_target(std::uint32_t slot, outbound& o, std::uint32_t index);
   bool settle_delivered(outbound& o, std::uint32_t index);
   bool settle_failed(outbound& o, std::uint32_t index, failure_reason why, std::uint16_t status);
+  void note_claim(outbound& o, bool delivered);
+  void flush_claims();
+  void publish_claims(outbound& o);
   void on_timeout(std::uint32_t slot, std::uint32_t generation);
   void schedule_sweep();
   void sweep();
@@ -140,6 +145,8 @@ class shard_service final : public reactor::connection_handler {
   std::vector<std::uint32_t> conn_start_;
   std::deque<std::uint32_t> stamp_queue_;  // outbound slots with targets left to stamp, oldest first
   bool stamp_deferred_ = false;
+  std::vector<std::uint32_t> claimed_slots_;  // outbound slots with claims to publish
+  bool claims_flush_deferred_ = false;
   msrp::limits limits_;
   bool sweep_scheduled_ = false;
   reactor::timer_id tick_timer_ = 0;
