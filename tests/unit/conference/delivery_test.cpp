@@ -64,6 +64,28 @@ TEST(Delivery, MassFailureKeepsTheSharedRosterRatherThanCopyingEveryAddress) {
   EXPECT_EQ(m.reason(7), failure_reason::slow_consumer);
 }
 
+TEST(Delivery, ClaimsSettleStatesAtOnceAndCountsWhenAdded) {
+  message_record m("m1", addresses(3), 1);
+  EXPECT_TRUE(m.claim(0, delivery_state::delivered, failure_reason::none, 200));
+  EXPECT_TRUE(m.claim(1, delivery_state::delivered, failure_reason::none, 200));
+  EXPECT_TRUE(m.claim(2, delivery_state::failed, failure_reason::timeout, 408));
+  EXPECT_FALSE(m.claim(2, delivery_state::delivered, failure_reason::none, 200));  // first outcome wins
+  EXPECT_FALSE(m.mark_failed(0, failure_reason::disconnected, 0));
+  EXPECT_EQ(m.state(2), delivery_state::failed);
+  EXPECT_EQ(m.status(2), 408);
+  EXPECT_EQ(m.delivered(), 0u);  // counted only when the shard adds its batch
+  EXPECT_EQ(m.pending(), 3u);
+  EXPECT_FALSE(m.complete());
+  m.add_settled(1, 0);
+  EXPECT_FALSE(m.complete());
+  m.add_settled(1, 1);
+  EXPECT_EQ(m.delivered(), 2u);
+  EXPECT_EQ(m.failed(), 1u);
+  ASSERT_TRUE(m.complete());
+  EXPECT_NE(m.completed_ns(), 0u);
+  EXPECT_EQ(m.address(2), "sip:2@x");
+}
+
 TEST(Delivery, OutOfRangeRecipientIsIgnored) {
   message_record m("m1", addresses(1), 1);
   EXPECT_FALSE(m.mark_delivered(5));
