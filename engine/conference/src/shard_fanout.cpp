@@ -23,6 +23,8 @@ constexpr std::uint64_t tick_ns = 100'000'000;
 constexpr std::size_t submit_every_frames = 512;
 // Frames stamped per loop iteration before the rest of a fan-out waits for the next one.
 constexpr std::size_t stamp_slice_frames = 2048;
+// Queued messages stamped together, connection by connection (the oldest this many).
+constexpr std::size_t stamp_merge_window = 16;
 }  // namespace
 
 shard_service::shard_service(engine& eng, reactor::shard& shard) : engine_(eng), shard_(shard) {
@@ -57,7 +59,7 @@ void shard_service::deliver(fanout_slice slice) {
   o.record = std::move(slice.record);
   o.tmpl = std::move(slice.tmpl);
   o.targets = std::move(slice.targets);
-  group_by_connection(o.targets, o.group_ends);
+  group_by_connection(o.targets, o.group_ends, o.group_keys);
   o.next_group = 0;
   o.next_target = 0;
   o.stamping = true;
@@ -65,39 +67,71 @@ void shard_service::deliver(fanout_slice slice) {
   o.frames_outstanding = 0;
   o.frames_queued = 0;
   ++counters_.outbound_messages;
-  // Messages are stamped strictly in arrival order, so a recipient never sees a later message first.
+  if (o.group_ends.empty()) {  // no targets on this shard
+    finish_stamping(slot);
+    return;
+  }
+  // Each connection gets its messages in arrival order (stamp_pending), so a recipient never sees a
+  // later message first.
   stamp_queue_.push_back(slot);
   if (stamp_queue_.size() == 1) stamp_pending();
 }
 
-// Stamps queued messages, oldest first, for about stamp_slice_frames frames, then defers the rest to
-// the next loop iteration. Between slices the loop reaps send completions (their header chunks go back
-// to the pool and are reused while still in cache) and settles responses. Queued frames are submitted
-// at connection boundaries; a connection with more targets than a slice (a relay) is cut into slices.
+// Stamps queued messages for about stamp_slice_frames frames, then defers the rest to the next loop
+// iteration. Between slices the loop reaps send completions (their header chunks go back to the pool and
+// are reused while still in cache) and settles responses.
+//
+// With several messages queued (a backlog), they are stamped together connection by connection: the
+// smallest connection key any of them still has to do, in every message that has it, oldest first. Each
+// message's runs are in ascending key order, so a connection still gets its messages in arrival order,
+// and one sendmsg carries all their frames for it instead of one message's. A run longer than a slice
+// (a relay) is cut, and the messages after it wait for its end. Queued frames are submitted at
+// connection boundaries.
 void shard_service::stamp_pending() {
   stamp_deferred_ = false;
   std::size_t frames_since_submit = 0;
   std::size_t slice_frames = 0;
   while (!stamp_queue_.empty()) {
-    const std::uint32_t slot = stamp_queue_.front();
-    outbound& o = outbox_[slot];  // nothing below adds outbound slots
-    while (o.next_group < o.group_ends.size()) {
+    const std::size_t window = std::min(stamp_queue_.size(), stamp_merge_window);
+    std::uint32_t key = UINT32_MAX;
+    for (std::size_t q = 0; q < window; ++q) {
+      const outbound& o = outbox_[stamp_queue_[q]];
+      key = std::min(key, o.group_keys[o.next_group]);
+    }
+    bool cut = false;
+    for (std::size_t q = 0; q < window && !cut; ++q) {
+      const std::uint32_t slot = stamp_queue_[q];
+      outbound& o = outbox_[slot];  // nothing below adds outbound slots
+      if (o.group_keys[o.next_group] != key) continue;
       const std::uint32_t group_end = o.group_ends[o.next_group];
       const std::uint32_t end = std::min<std::uint32_t>(group_end, o.next_target + stamp_slice_frames);
       for (std::uint32_t i = o.next_target; i < end; ++i) frames_since_submit += stamp_target(slot, o, i);
       o.next_target = end;
-      if (end == group_end) ++o.next_group;
-      if (frames_since_submit < submit_every_frames && end == group_end) continue;
-      shard_.submit_sends();
-      slice_frames += frames_since_submit;
-      frames_since_submit = 0;
-      if (slice_frames >= stamp_slice_frames && o.next_group < o.group_ends.size()) {
-        defer_stamping();
-        return;
+      if (end == group_end) {
+        ++o.next_group;
+      } else {
+        cut = true;
       }
     }
-    stamp_queue_.pop_front();
-    finish_stamping(slot);
+    // Messages with nothing left to stamp leave the queue, whatever their place in it.
+    for (std::size_t q = 0, left = window; q < left;) {
+      const std::uint32_t slot = stamp_queue_[q];
+      if (outbox_[slot].next_group < outbox_[slot].group_keys.size()) {
+        ++q;
+        continue;
+      }
+      stamp_queue_.erase(stamp_queue_.begin() + static_cast<std::ptrdiff_t>(q));
+      --left;
+      finish_stamping(slot);
+    }
+    if (frames_since_submit < submit_every_frames && !cut) continue;
+    shard_.submit_sends();
+    slice_frames += frames_since_submit;
+    frames_since_submit = 0;
+    if (slice_frames >= stamp_slice_frames && !stamp_queue_.empty()) {
+      defer_stamping();
+      return;
+    }
   }
 }
 
@@ -111,6 +145,7 @@ void shard_service::finish_stamping(std::uint32_t slot) {
   outbound& o = outbox_[slot];
   o.stamping = false;
   std::vector<std::uint32_t>().swap(o.group_ends);
+  std::vector<std::uint32_t>().swap(o.group_keys);
   // Every frame stamped so far may already be written: then the fan-out is on the wire now.
   if (o.frames_queued > 0 && o.frames_outstanding == 0) o.record->note_written(monotonic_ns());
   if (o.unsettled > 0) {
@@ -127,8 +162,10 @@ void shard_service::finish_stamping(std::uint32_t slot) {
 // chunk stay in cache while its frames are stamped, and each connection still gets its frames in roster
 // order. group_ends receives the end index of each connection's run.
 void shard_service::group_by_connection(std::vector<fanout_target>& targets,
-                                        std::vector<std::uint32_t>& group_ends) {
+                                        std::vector<std::uint32_t>& group_ends,
+                                        std::vector<std::uint32_t>& group_keys) {
   group_ends.clear();
+  group_keys.clear();
   constexpr std::uint32_t gone = 0;  // settled as failed in stamp_target whatever their place
   target_conn_.resize(targets.size());
   std::uint32_t buckets = 1;
@@ -141,7 +178,10 @@ void shard_service::group_by_connection(std::vector<fanout_target>& targets,
   conn_start_.assign(buckets + 1, 0);
   for (std::uint32_t key : target_conn_) ++conn_start_[key + 1];
   for (std::uint32_t b = 1; b <= buckets; ++b) {
-    if (conn_start_[b] != 0) group_ends.push_back(conn_start_[b - 1] + conn_start_[b]);
+    if (conn_start_[b] != 0) {
+      group_ends.push_back(conn_start_[b - 1] + conn_start_[b]);
+      group_keys.push_back(b - 1);
+    }
     conn_start_[b] += conn_start_[b - 1];
   }
   if (group_ends.size() < 2) return;  // one connection (or none): already grouped

@@ -84,6 +84,7 @@ class shard_service final : public reactor::connection_handler {
     std::shared_ptr<const fanout::frame_template> tmpl;
     std::vector<fanout_target> targets;     // grouped by connection (group_by_connection)
     std::vector<std::uint32_t> group_ends;  // end index of each connection's run of targets
+    std::vector<std::uint32_t> group_keys;  // its connection key, ascending
     std::uint32_t next_group = 0;           // stamping progress, in runs
     std::uint32_t next_target = 0;
     bool stamping = false;  // targets left to stamp: the template must stay
@@ -113,7 +114,8 @@ class shard_service final : public reactor::connection_handler {
   connection_state* state_of(reactor::connection_ref c) const;
 
   // outbound (shard_fanout.cpp)
-  void group_by_connection(std::vector<fanout_target>& targets, std::vector<std::uint32_t>& group_ends);
+  void group_by_connection(std::vector<fanout_target>& targets, std::vector<std::uint32_t>& group_ends,
+                           std::vector<std::uint32_t>& group_keys);
   void stamp_pending();
   void defer_stamping();
   void finish_stamping(std::uint32_t slot);
