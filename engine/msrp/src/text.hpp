@@ -7,6 +7,10 @@
 #include <cstring>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace herald::msrp::detail {
 
 constexpr bool is_digit(char c) {
@@ -103,9 +107,19 @@ inline bool iequals_lower(std::string_view s, std::string_view lower) {
   return true;
 }
 
-// A plain loop beats a memchr call on the short fields of MSRP headers (most are under 64 bytes).
+// Inline rather than a memchr call: MSRP fields are short (most under 64 bytes). Sixteen bytes per step
+// where SSE2 exists: the space after a 200's transaction id is found in one or two steps, not 16-32.
 inline std::size_t find_char(std::string_view s, char c, std::size_t from = 0) {
-  for (std::size_t i = from; i < s.size(); ++i)
+  std::size_t i = from;
+#if defined(__SSE2__)
+  const __m128i needle = _mm_set1_epi8(c);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    if (const int hits = _mm_movemask_epi8(_mm_cmpeq_epi8(x, needle)); hits != 0)
+      return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(hits)));
+  }
+#endif
+  for (; i < s.size(); ++i)
     if (s[i] == c) return i;
   return std::string_view::npos;
 }

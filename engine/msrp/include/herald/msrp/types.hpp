@@ -54,12 +54,23 @@ constexpr bool is_alnum(char c) {
 constexpr bool is_ident_char(char c) {
   return is_alnum(c) || c == '.' || c == '-' || c == '+' || c == '%' || c == '=';
 }
+namespace detail {
+// Every response's transaction id is checked: one table load per character, not up to ten compares.
+struct ident_table {
+  bool ident[256] = {};
+  constexpr ident_table() {
+    for (int c = 0; c < 256; ++c) ident[c] = is_ident_char(static_cast<char>(c));
+  }
+};
+inline constexpr ident_table ident_chars;
+}  // namespace detail
+
 // RFC 4975 §9 transact-id / Message-ID syntax.
 constexpr bool is_valid_ident(std::string_view s) {
   if (s.size() < min_transaction_id_chars || s.size() > max_transaction_id_chars) return false;
   if (!is_alnum(s[0])) return false;
   for (char c : s)
-    if (!is_ident_char(c)) return false;
+    if (!detail::ident_chars.ident[static_cast<unsigned char>(c)]) return false;
   return true;
 }
 
