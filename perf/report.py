@@ -76,6 +76,11 @@ for m, d in phys.items():
     if d:
         lines.append(f"| physical limit, {m} (sender only) | {fmt(d['frames_per_s'])} | {d['sender_cpu_s']:.2f} | "
                      f"{fmt(d['frames_per_sender_core_s'])} | {ratio(d['frames_per_sender_core_s'])} |")
+batch = load("phys-uring-batch.json")
+if batch:
+    lines.append(f"| physical limit, uring, {batch['batch']} frames per call (one message's frames per connection) | "
+                 f"{fmt(batch['frames_per_s'])} | {batch['sender_cpu_s']:.2f} | {fmt(batch['frames_per_sender_core_s'])} | "
+                 f"{ratio(batch['frames_per_sender_core_s'])} |")
 for name, d in (("Herald (heraldd, 1 shard)", herald), ("Redis pub/sub", redis), ("NATS", nats)):
     if d:
         lines.append(f"| {name} | {fmt(d['deliveries_per_s'])} | {d['server_cpu_s']:.2f} | "
@@ -87,6 +92,12 @@ if hl and isinstance(hl.get("deliveries_per_s"), (int, float)):
               f"{fmt(hl['deliveries_per_s'])} deliveries/s, completion p50 {comp.get('p50', 0):.0f} ms / "
               f"p99 {comp.get('p99', 0):.0f} ms (client-side), heraldd RSS "
               f"{fmt(hl.get('heraldd_rss_bytes_per_participant'))} B/participant, ok={hl.get('ok')}."]
+if batch and herald:
+    lines += ["", f"The ceiling rows batch {phys['uring']['batch'] if phys['uring'] else '?'} frames per call (a sender "
+              f"that always has a backlog). One message puts {batch['batch']} frames on each connection, so a fan-out "
+              f"without a backlog coalesces at most that many: Herald reaches "
+              f"{herald['deliveries_per_server_core_s'] / batch['frames_per_sender_core_s']:.1%} of that sender, "
+              "while also reading and parsing a 200 for every SEND."]
 lines += ["", "Raw JSON of every run is in `build/perf-rel/perf-raw/" + stamp + "/` on the machine that ran it.", ""]
 
 if scale:

@@ -60,6 +60,14 @@ for mode in uring writev; do
     >"$raw/phys-$mode.json"
 done
 
+# The same sender at one message's coalescing: each message puts participants/connections frames on each
+# connection, so a fan-out with no backlog cannot batch more per sendmsg than that.
+per_conn=$((participants / conns))
+[ $per_conn -lt 1 ] && per_conn=1
+log "physical limit (uring, $per_conn frames per call)"
+timeout 120 "$(bin perf_physical_limit)" --mode uring --connections $conns --size $size --duration $dur \
+  --batch $per_conn --json >"$raw/phys-uring-batch.json"
+
 # 4. Herald: heraldd (one shard unless HERALD_PERF_SHARDS) + driver, closed loop.
 log "heraldd: $participants participants over $conns connections"
 timeout 600 "$(bin perf_herald_driver)" --participants $participants --connections $conns --size $size \
