@@ -167,5 +167,28 @@ TEST_F(DeliveryFailure, ConferenceDeletedWhilePending_PendingFailConferenceDelet
   EXPECT_EQ(failure_of(status, "sip:u3@example.com").reason, "conference_deleted") << status;
 }
 
+// A shard stamps a large fan-out over several loop iterations; deleting the conference in the middle
+// must still leave every recipient delivered (stamped and answered before) or conference_deleted.
+TEST_F(DeliveryFailure, ConferenceDeletedDuringALargeFanOut_EveryRecipientEndsDeliveredOrDeleted) {
+  constexpr std::int64_t kParticipants = 10000;
+  start();
+  ASSERT_TRUE(f.create(kParticipants));
+  ASSERT_TRUE(f.connect_all(1));  // one relay connection: all 10,000 targets on one shard
+  std::string id = post_to_all();
+  // Answer the first SENDs, so some recipients are delivered before the deletion.
+  std::string before = f.wait_status(id, [](const std::string& b) { return json_int(b, "delivered") > 0; });
+  ASSERT_GT(json_int(before, "delivered"), 0) << before.substr(0, 400);
+  http_reply d = http_request(f.daemon.control_port(), "DELETE", "/v1/conferences/" + f.conference_id);
+  EXPECT_EQ(d.status, 204) << d.body;
+  std::string status = f.wait_complete(id, 60000);
+  ASSERT_EQ(json_int(status, "pending"), 0) << status.substr(0, 400);
+  EXPECT_EQ(json_int(status, "delivered") + json_int(status, "failed"), kParticipants)
+      << status.substr(0, 400);
+  for (std::size_t at = 0; (at = status.find("\"reason\":\"", at)) != std::string::npos;) {
+    at += 10;
+    ASSERT_EQ(status.substr(at, status.find('"', at) - at), "conference_deleted");
+  }
+}
+
 }  // namespace
 }  // namespace herald::e2e
