@@ -15,13 +15,7 @@ struct close_fixture : ::testing::Test {
     ASSERT_GT(p, 0);
     port = std::uint16_t(p);
   }
-  std::pair<int, connection_ref> accept_one() {
-    const int fd = net::connect_tcp("127.0.0.1", port);
-    EXPECT_GE(fd, 0);
-    const std::size_t before = h.opened.size();
-    EXPECT_TRUE(pump(s, [&] { return h.opened.size() > before; }));
-    return {fd, h.opened.back()};
-  }
+  std::pair<int, connection_ref> accept_one() { return accept_client(s, h, port); }
 };
 
 using Close = close_fixture;

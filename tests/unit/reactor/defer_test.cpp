@@ -18,17 +18,7 @@ struct defer_fixture : ::testing::Test {
     ASSERT_GT(p, 0);
     port = std::uint16_t(p);
   }
-  std::pair<int, connection_ref> accept_one() {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    const std::size_t before = h.opened.size();
-    EXPECT_TRUE(pump(*s, [&] { return h.opened.size() > before; }));
-    return {fd, h.opened.back()};
-  }
+  std::pair<int, connection_ref> accept_one() { return accept_client(*s, h, port); }
 };
 
 using Defer = defer_fixture;

@@ -24,18 +24,7 @@ struct send_fixture : ::testing::Test {
     port = std::uint16_t(p);
   }
   // A connected client and the server-side ref for it.
-  std::pair<int, connection_ref> accept_one(int rcvbuf = 0) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    const std::size_t before = h.opened.size();
-    EXPECT_TRUE(pump(*s, [&] { return h.opened.size() > before; }));
-    return {fd, h.opened.back()};
-  }
+  std::pair<int, connection_ref> accept_one(int rcvbuf = 0) { return accept_client(*s, h, port, rcvbuf); }
 };
 
 using Send = send_fixture;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "herald/core/clock.hpp"
@@ -65,6 +66,22 @@ inline bool pump(shard& s, const std::function<bool()>& pred, int timeout_ms = 5
     s.run_once(1'000'000);
   }
   return true;
+}
+
+// A loopback client of the shard's listener on port (SO_RCVBUF set before connecting when rcvbuf > 0),
+// and the shard's ref for it once the loop has accepted it.
+inline std::pair<int, connection_ref> accept_client(shard& s, recording_handler& h, std::uint16_t port,
+                                                    int rcvbuf = 0) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::size_t before = h.opened.size();
+  EXPECT_TRUE(pump(s, [&] { return h.opened.size() > before; }));
+  return {fd, h.opened.back()};
 }
 
 // Runs the loop for a fixed time, to show that nothing more happens.
