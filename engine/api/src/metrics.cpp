@@ -30,7 +30,9 @@ void sample(std::string& out, const char* name, std::string_view labels, std::ui
   out += std::to_string(value);
   out += '\n';
 }
-std::string shard_label(std::size_t i) { return "shard=\"" + std::to_string(i) + "\""; }
+std::string shard_label(std::size_t i) {
+  return "shard=\"" + std::to_string(i) + "\"";
+}
 }  // namespace
 
 void handlers::metrics(std::string& out, bool keep_alive) {
@@ -96,21 +98,27 @@ void handlers::metrics(std::string& out, bool keep_alive) {
        [](const auto& m) { return m.frames_stamped; }},
       {"herald_responses_received_total", "counter", "MSRP responses received.",
        [](const auto& m) { return m.responses_received; }},
-      {"herald_sends_received_total", "counter", "MSRP SENDs received.", [](const auto& m) { return m.sends_received; }},
+      {"herald_sends_received_total", "counter", "MSRP SENDs received.",
+       [](const auto& m) { return m.sends_received; }},
       {"herald_binds_total", "counter", "Sessions bound.", [](const auto& m) { return m.bind_ok; }},
       {"herald_binds_rejected_total", "counter", "Session binds refused (481/403/506).",
        [](const auto& m) { return m.bind_rejected; }},
-      {"herald_malformed_total", "counter", "Malformed MSRP messages.", [](const auto& m) { return m.malformed; }},
+      {"herald_malformed_total", "counter", "Malformed MSRP messages.",
+       [](const auto& m) { return m.malformed; }},
       {"herald_participant_messages_total", "counter", "Messages fanned out from participants.",
        [](const auto& m) { return m.participant_messages; }},
       {"herald_loop_iterations_total", "counter", "Reactor loop iterations.",
        [](const auto& m) { return m.loop.loop_iterations; }},
-      {"herald_sendmsg_total", "counter", "sendmsg submissions.", [](const auto& m) { return m.loop.sends_submitted; }},
+      {"herald_sendmsg_total", "counter", "sendmsg submissions.",
+       [](const auto& m) { return m.loop.sends_submitted; }},
       {"herald_sendmsg_iovecs_total", "counter", "iovecs handed to sendmsg.",
        [](const auto& m) { return m.loop.send_iovecs; }},
-      {"herald_frames_written_total", "counter", "Frames fully written.", [](const auto& m) { return m.loop.frames_written; }},
-      {"herald_bytes_written_total", "counter", "Bytes written.", [](const auto& m) { return m.loop.bytes_written; }},
-      {"herald_bytes_received_total", "counter", "Bytes received.", [](const auto& m) { return m.loop.bytes_received; }},
+      {"herald_frames_written_total", "counter", "Frames fully written.",
+       [](const auto& m) { return m.loop.frames_written; }},
+      {"herald_bytes_written_total", "counter", "Bytes written.",
+       [](const auto& m) { return m.loop.bytes_written; }},
+      {"herald_bytes_received_total", "counter", "Bytes received.",
+       [](const auto& m) { return m.loop.bytes_received; }},
       {"herald_slow_consumers_total", "counter", "Connections closed as slow consumers.",
        [](const auto& m) { return m.loop.slow_consumers; }},
       {"herald_accept_fd_exhausted_total", "counter", "Accepts refused for lack of file descriptors.",

@@ -15,8 +15,8 @@ struct shard_service::connection_state {
   msrp::parser parser;
   std::vector<std::uint32_t> sessions;  // slots bound on this connection
   reassembler chunks;
-  std::uint64_t partial_since_ns = 0;   // when unconsumed input started waiting (slowloris guard)
-  std::size_t index = 0;                // position in shard_service::connections_
+  std::uint64_t partial_since_ns = 0;  // when unconsumed input started waiting (slowloris guard)
+  std::size_t index = 0;               // position in shard_service::connections_
   bool closing = false;
 };
 

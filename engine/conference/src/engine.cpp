@@ -12,13 +12,20 @@ namespace herald::conference {
 
 std::string_view to_string(send_error e) {
   switch (e) {
-    case send_error::ok: return "ok";
-    case send_error::no_such_conference: return "no_such_conference";
-    case send_error::unknown_recipients: return "unknown_recipients";
-    case send_error::draining: return "draining";
-    case send_error::too_many_pending: return "too_many_pending";
-    case send_error::body_too_large: return "body_too_large";
-    case send_error::bad_content: return "bad_content";
+    case send_error::ok:
+      return "ok";
+    case send_error::no_such_conference:
+      return "no_such_conference";
+    case send_error::unknown_recipients:
+      return "unknown_recipients";
+    case send_error::draining:
+      return "draining";
+    case send_error::too_many_pending:
+      return "too_many_pending";
+    case send_error::body_too_large:
+      return "body_too_large";
+    case send_error::bad_content:
+      return "bad_content";
   }
   return "unknown";
 }
@@ -30,7 +37,9 @@ engine::engine(engine_config cfg)
   if (cfg_.shards == 0) cfg_.shards = std::max(1u, std::thread::hardware_concurrency());
 }
 
-engine::~engine() { stop(); }
+engine::~engine() {
+  stop();
+}
 
 int engine::start(std::string_view host, std::uint16_t port) {
   reactor::shard_config sc;
@@ -193,7 +202,8 @@ void engine::dispatch(const std::shared_ptr<message_record>& record,
   for (const fanout_target& t : plan.targets) {
     if (!t.where.bound() || static_cast<std::size_t>(t.where.shard) >= slices.size()) {
       if (record->mark_failed(t.recipient, failure_reason::not_connected, 0))
-        failed_outside_[static_cast<std::size_t>(failure_reason::not_connected)].fetch_add(1, std::memory_order_relaxed);
+        failed_outside_[static_cast<std::size_t>(failure_reason::not_connected)].fetch_add(
+            1, std::memory_order_relaxed);
       continue;
     }
     slices[static_cast<std::size_t>(t.where.shard)].push_back(t);
@@ -226,7 +236,9 @@ void engine::dispatch(const std::shared_ptr<message_record>& record,
       continue;
     }
     shard_service* svc = services_[i].get();
-    post(i, [svc, s = std::make_shared<fanout_slice>(std::move(slice))]() mutable { svc->deliver(std::move(*s)); });
+    post(i, [svc, s = std::make_shared<fanout_slice>(std::move(slice))]() mutable {
+      svc->deliver(std::move(*s));
+    });
   }
 }
 
@@ -333,9 +345,7 @@ directory_error engine::delete_conference(std::string_view conference_id) {
       if (static_cast<std::size_t>(b.shard) == i) mine.push_back(b);
     shard_service* svc = services_[i].get();
     // Every shard sweeps, bound sessions or not: targets that never bound also belong to this conference.
-    post(i, [svc, mine = std::move(mine)] {
-      svc->drop_sessions(mine, failure_reason::conference_deleted);
-    });
+    post(i, [svc, mine = std::move(mine)] { svc->drop_sessions(mine, failure_reason::conference_deleted); });
   }
   return e;
 }

@@ -13,7 +13,8 @@ std::uint64_t incoming_message::received() const {
 }
 
 namespace {
-void add_range(std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges, std::uint64_t b, std::uint64_t e) {
+void add_range(std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges, std::uint64_t b,
+               std::uint64_t e) {
   if (b == e) return;
   ranges.emplace_back(b, e);
   std::sort(ranges.begin(), ranges.end());
@@ -82,8 +83,8 @@ chunk_outcome reassembler::add(std::uint32_t slot, std::uint32_t generation, con
     m.last_end = std::max(m.last_end, end);
   }
   std::uint64_t want = m.total_known ? m.total : (m.saw_last ? m.last_end : UINT64_MAX);
-  bool whole = want != UINT64_MAX && (want == 0 || (m.ranges.size() == 1 && m.ranges[0].first == 0 &&
-                                                    m.ranges[0].second == want));
+  bool whole = want != UINT64_MAX &&
+               (want == 0 || (m.ranges.size() == 1 && m.ranges[0].first == 0 && m.ranges[0].second == want));
   if (!whole) return chunk_outcome::in_progress;
   m.data.resize(want);
   done = std::move(m);

@@ -14,8 +14,12 @@ std::atomic<level> g_level{level::info};
 constexpr std::string_view kNames[] = {"debug", "info", "warn", "error", "off"};
 }  // namespace
 
-void set_level(level l) { g_level.store(l, std::memory_order_relaxed); }
-level current_level() { return g_level.load(std::memory_order_relaxed); }
+void set_level(level l) {
+  g_level.store(l, std::memory_order_relaxed);
+}
+level current_level() {
+  return g_level.load(std::memory_order_relaxed);
+}
 
 bool parse_level(std::string_view name, level& out) {
   for (std::size_t i = 0; i < std::size(kNames); ++i) {

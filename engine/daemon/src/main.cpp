@@ -23,7 +23,8 @@ bool read_token(const std::string& path, std::string& token) {
   std::ifstream in(path);
   if (!in) return false;
   std::getline(in, token);
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
+    token.pop_back();
   return !token.empty();
 }
 
@@ -98,17 +99,24 @@ int main(int argc, char** argv) {
   conference::engine eng(opt.engine);
   int msrp_port = eng.start(opt.msrp.host, opt.msrp.port);
   if (msrp_port < 0) {
-    HERALD_LOG(error, "cannot listen for MSRP").kv("address", opt.msrp.host).kv("port", opt.msrp.port).kv("errno", -msrp_port);
+    HERALD_LOG(error, "cannot listen for MSRP")
+        .kv("address", opt.msrp.host)
+        .kv("port", opt.msrp.port)
+        .kv("errno", -msrp_port);
     return 1;
   }
   eng.set_advertise(opt.advertise.empty() ? opt.msrp.host + ":" + std::to_string(msrp_port) : opt.advertise);
   for (std::size_t i = 0; i < eng.shard_count(); ++i)
-    HERALD_LOG(info, "shard ready").kv("shard", static_cast<std::uint64_t>(i)).kv("io_uring", eng.describe_shard(i));
+    HERALD_LOG(info, "shard ready")
+        .kv("shard", static_cast<std::uint64_t>(i))
+        .kv("io_uring", eng.describe_shard(i));
 
   api::server control(eng, opt.api);
   int control_port = control.start(opt.control.host, opt.control.port);
   if (control_port < 0) {
-    HERALD_LOG(error, "cannot listen for the control API").kv("address", opt.control.host).kv("errno", -control_port);
+    HERALD_LOG(error, "cannot listen for the control API")
+        .kv("address", opt.control.host)
+        .kv("errno", -control_port);
     eng.stop();
     return 1;
   }
@@ -141,6 +149,8 @@ int main(int argc, char** argv) {
   for (auto& late : eng.messages_since(next_sequence)) watched.push_back(std::move(late));
   for (const auto& record : watched) log_final_status(*record);
   control.stop();
-  HERALD_LOG(info, "stopped").kv("drained", clean ? "yes" : "no").kv("failed_at_shutdown", static_cast<std::uint64_t>(unfinished));
+  HERALD_LOG(info, "stopped")
+      .kv("drained", clean ? "yes" : "no")
+      .kv("failed_at_shutdown", static_cast<std::uint64_t>(unfinished));
   return 0;
 }

@@ -22,8 +22,12 @@ struct flag {
   std::function<bool(std::string_view, options&)> apply;  // nullptr for boolean flags handled inline
 };
 
-bool set_duration(std::string_view v, std::uint64_t& out) { return parse_duration(v, out); }
-bool set_size(std::string_view v, std::size_t& out) { return parse_size(v, out); }
+bool set_duration(std::string_view v, std::uint64_t& out) {
+  return parse_duration(v, out);
+}
+bool set_size(std::string_view v, std::size_t& out) {
+  return parse_size(v, out);
+}
 bool set_count(std::string_view v, std::size_t& out) {
   std::uint64_t n;
   if (!parse_uint(v, n)) return false;
@@ -45,17 +49,27 @@ const std::vector<flag>& flags() {
          return true;
        }},
       {"--shards", "MSRP reactor shards, one thread each (default: one per core)",
-       [](std::string_view v, options& o) { return set_count(v, o.engine.shards) && o.engine.shards > 0 && o.engine.shards <= 256; }},
+       [](std::string_view v, options& o) {
+         return set_count(v, o.engine.shards) && o.engine.shards > 0 && o.engine.shards <= 256;
+       }},
       {"--token-file", "file holding the bearer token the control API requires",
-       [](std::string_view v, options& o) { o.token_file = std::string(v); return !v.empty(); }},
+       [](std::string_view v, options& o) {
+         o.token_file = std::string(v);
+         return !v.empty();
+       }},
       {"--max-chunk", "outgoing MSRP chunk size in bytes (default 2048)",
-       [](std::string_view v, options& o) { return set_size(v, o.engine.max_chunk_bytes) && o.engine.max_chunk_bytes >= 64; }},
+       [](std::string_view v, options& o) {
+         return set_size(v, o.engine.max_chunk_bytes) && o.engine.max_chunk_bytes >= 64;
+       }},
       {"--transaction-timeout", "no response within this fails the delivery with 408 (default 30s)",
        [](std::string_view v, options& o) { return set_duration(v, o.engine.transaction_timeout_ns); }},
       {"--message-retention", "how long delivery state is kept (default 10m)",
        [](std::string_view v, options& o) { return set_duration(v, o.engine.message_retention_ns); }},
-      {"--max-queue-bytes", "outbound bytes queued per connection before it is a slow consumer (default 8MiB)",
-       [](std::string_view v, options& o) { return set_size(v, o.engine.max_queue_bytes) && o.engine.max_queue_bytes > 0; }},
+      {"--max-queue-bytes",
+       "outbound bytes queued per connection before it is a slow consumer (default 8MiB)",
+       [](std::string_view v, options& o) {
+         return set_size(v, o.engine.max_queue_bytes) && o.engine.max_queue_bytes > 0;
+       }},
       {"--max-queue-bytes-per-session",
        "extra outbound queue room per session bound on a connection (relays carry many; default 64KiB)",
        [](std::string_view v, options& o) { return set_size(v, o.engine.max_queue_bytes_per_session); }},
@@ -79,9 +93,15 @@ const std::vector<flag>& flags() {
       {"--drain-timeout", "on SIGTERM/SIGINT, time allowed to finish deliveries (default 10s)",
        [](std::string_view v, options& o) { return set_duration(v, o.drain_timeout_ns); }},
       {"--log-level", "debug, info, warn or error (default info)",
-       [](std::string_view v, options& o) { o.log_level = std::string(v); return !v.empty(); }},
+       [](std::string_view v, options& o) {
+         o.log_level = std::string(v);
+         return !v.empty();
+       }},
       {"--ready-file", "written with 'msrp=PORT control=PORT' once serving (for supervisors and tests)",
-       [](std::string_view v, options& o) { o.ready_file = std::string(v); return !v.empty(); }},
+       [](std::string_view v, options& o) {
+         o.ready_file = std::string(v);
+         return !v.empty();
+       }},
   };
   return table;
 }
@@ -95,12 +115,18 @@ bool parse_duration(std::string_view text, std::uint64_t& ns) {
   if (!parse_uint(text.substr(0, i), n)) return false;
   std::string_view unit = text.substr(i);
   std::uint64_t scale;
-  if (unit.empty() || unit == "s") scale = 1'000'000'000ULL;
-  else if (unit == "ms") scale = 1'000'000ULL;
-  else if (unit == "us") scale = 1'000ULL;
-  else if (unit == "m") scale = 60'000'000'000ULL;
-  else if (unit == "h") scale = 3'600'000'000'000ULL;
-  else return false;
+  if (unit.empty() || unit == "s")
+    scale = 1'000'000'000ULL;
+  else if (unit == "ms")
+    scale = 1'000'000ULL;
+  else if (unit == "us")
+    scale = 1'000ULL;
+  else if (unit == "m")
+    scale = 60'000'000'000ULL;
+  else if (unit == "h")
+    scale = 3'600'000'000'000ULL;
+  else
+    return false;
   if (n > UINT64_MAX / scale) return false;
   ns = n * scale;
   return true;
@@ -113,11 +139,16 @@ bool parse_size(std::string_view text, std::size_t& bytes) {
   if (!parse_uint(text.substr(0, i), n)) return false;
   std::string_view unit = text.substr(i);
   std::uint64_t scale;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "k" || unit == "K" || unit == "KiB") scale = 1ULL << 10;
-  else if (unit == "M" || unit == "MiB") scale = 1ULL << 20;
-  else if (unit == "G" || unit == "GiB") scale = 1ULL << 30;
-  else return false;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "k" || unit == "K" || unit == "KiB")
+    scale = 1ULL << 10;
+  else if (unit == "M" || unit == "MiB")
+    scale = 1ULL << 20;
+  else if (unit == "G" || unit == "GiB")
+    scale = 1ULL << 30;
+  else
+    return false;
   if (n > UINT64_MAX / scale) return false;
   bytes = static_cast<std::size_t>(n * scale);
   return true;

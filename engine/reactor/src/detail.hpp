@@ -90,8 +90,8 @@ struct connection {
   fifo<queued_frame> queue;
   std::size_t queued_bytes = 0;
   std::size_t queue_limit = 0;  // 0: shard_config::max_queue_bytes (set_queue_limit overrides)
-  std::size_t head_sent = 0;  // bytes of queue.front() already written (partial send resume)
-  std::vector<iovec> iov;     // the in-flight sendmsg's iovecs; stable until its completion
+  std::size_t head_sent = 0;    // bytes of queue.front() already written (partial send resume)
+  std::vector<iovec> iov;       // the in-flight sendmsg's iovecs; stable until its completion
   msghdr msg{};
   header_fifo headers;
 

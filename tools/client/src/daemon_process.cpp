@@ -30,8 +30,8 @@ bool daemon_process::start(const std::vector<std::string>& extra_args, int timeo
   dir_ = tmpl;
   std::string ready = dir_ + "/ready";
   std::string logfile = dir_ + "/heraldd.log";
-  std::vector<std::string> args = {heraldd_path(), "--msrp", "127.0.0.1:0", "--control", "127.0.0.1:0",
-                                   "--ready-file", ready};
+  std::vector<std::string> args = {heraldd_path(), "--msrp",       "127.0.0.1:0", "--control",
+                                   "127.0.0.1:0",  "--ready-file", ready};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ < 0) return false;

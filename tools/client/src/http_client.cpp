@@ -14,8 +14,8 @@
 
 namespace herald::client {
 
-http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target, std::string_view body,
-                        std::string_view token, int timeout_ms) {
+http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                        std::string_view body, std::string_view token, int timeout_ms) {
   http_reply reply;
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return reply;

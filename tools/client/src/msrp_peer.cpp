@@ -22,7 +22,9 @@ std::uint64_t now_ms() {
   return std::uint64_t(ts.tv_sec) * 1000 + std::uint64_t(ts.tv_nsec) / 1000000;
 }
 
-msrp_peer::~msrp_peer() { close(); }
+msrp_peer::~msrp_peer() {
+  close();
+}
 
 int msrp_peer::connect(std::uint16_t port, int rcvbuf) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -77,7 +79,9 @@ void msrp_peer::write_all(std::string_view bytes) {
   }
 }
 
-void msrp_peer::send_raw(std::string_view bytes) { write_all(bytes); }
+void msrp_peer::send_raw(std::string_view bytes) {
+  write_all(bytes);
+}
 
 std::vector<int> msrp_peer::bind(const std::vector<std::string>& herald_paths, int timeout_ms) {
   std::vector<std::string> tids;
@@ -109,18 +113,19 @@ std::vector<int> msrp_peer::bind(const std::vector<std::string>& herald_paths, i
   return statuses;
 }
 
-std::string msrp_peer::send(std::string_view herald_path, std::string_view content_type, std::string_view body,
-                            std::string_view extra_headers, std::string_view message_id,
-                            std::string_view byte_range, char flag) {
+std::string msrp_peer::send(std::string_view herald_path, std::string_view content_type,
+                            std::string_view body, std::string_view extra_headers,
+                            std::string_view message_id, std::string_view byte_range, char flag) {
   std::string tid = "s" + tag + std::to_string(next_tid_++);
   std::string mid = message_id.empty() ? "m" + tag + std::to_string(next_tid_) : std::string(message_id);
-  std::string range = byte_range.empty() ? "1-" + std::to_string(body.size()) + "/" + std::to_string(body.size())
-                                         : std::string(byte_range);
+  std::string range = byte_range.empty()
+                          ? "1-" + std::to_string(body.size()) + "/" + std::to_string(body.size())
+                          : std::string(byte_range);
   std::string out = "MSRP " + tid + " SEND\r\nTo-Path: " + std::string(herald_path) +
                     "\r\nFrom-Path: " + own_path(herald_path) + "\r\nMessage-ID: " + mid +
                     "\r\nByte-Range: " + range + "\r\n" + std::string(extra_headers) +
-                    "Content-Type: " + std::string(content_type) + "\r\n\r\n" + std::string(body) + "\r\n-------" +
-                    tid + flag + "\r\n";
+                    "Content-Type: " + std::string(content_type) + "\r\n\r\n" + std::string(body) +
+                    "\r\n-------" + tid + flag + "\r\n";
   write_all(out);
   return tid;
 }
@@ -196,10 +201,14 @@ void msrp_peer::handle(const msrp::message& m) {
   s.flag = static_cast<char>(m.flag);
   auto mode = [](msrp::report_mode r) -> std::string {
     switch (r) {
-      case msrp::report_mode::yes: return "yes";
-      case msrp::report_mode::no: return "no";
-      case msrp::report_mode::partial: return "partial";
-      default: return "";
+      case msrp::report_mode::yes:
+        return "yes";
+      case msrp::report_mode::no:
+        return "no";
+      case msrp::report_mode::partial:
+        return "partial";
+      default:
+        return "";
     }
   };
   s.success_report = mode(m.success_report);
@@ -212,7 +221,8 @@ void msrp_peer::handle(const msrp::message& m) {
   sends.push_back(std::move(s));
   if (answer) {
     char out[1024];
-    auto r = msrp::encode_response(out, tid, policy.respond_with, msrp::status_comment(policy.respond_with), to, from);
+    auto r = msrp::encode_response(out, tid, policy.respond_with, msrp::status_comment(policy.respond_with),
+                                   to, from);
     if (r.ok()) write_all(std::string_view(out, r.value()));
   }
 }

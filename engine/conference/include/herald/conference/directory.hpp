@@ -21,8 +21,8 @@ enum class directory_error : std::uint8_t {
   ok = 0,
   no_such_conference,
   no_such_participant,
-  no_such_session,        // MSRP 481
-  duplicate_address,      // HTTP 409
+  no_such_session,    // MSRP 481
+  duplicate_address,  // HTTP 409
   too_many_conferences,
   too_many_participants,
   session_bound_elsewhere,  // MSRP 403

@@ -24,11 +24,11 @@ namespace herald::conference {
 enum class send_error : std::uint8_t {
   ok = 0,
   no_such_conference,
-  unknown_recipients,   // 422, listed in send_result::unknown
-  draining,             // 503: shutting down
-  too_many_pending,     // 429: max pending deliveries per conference
-  body_too_large,       // 413
-  bad_content,          // 422: content type, addresses or external-body fields unusable
+  unknown_recipients,  // 422, listed in send_result::unknown
+  draining,            // 503: shutting down
+  too_many_pending,    // 429: max pending deliveries per conference
+  body_too_large,      // 413
+  bad_content,         // 422: content type, addresses or external-body fields unusable
 };
 std::string_view to_string(send_error);
 

@@ -12,7 +12,7 @@ class [[nodiscard]] result {
 
  public:
   result(T value) : value_(std::move(value)), error_(E{}) {}  // NOLINT: implicit by design
-  result(E error) : value_(), error_(error) {}                 // NOLINT: implicit by design
+  result(E error) : value_(), error_(error) {}                // NOLINT: implicit by design
 
   bool ok() const { return error_ == E{}; }
   explicit operator bool() const { return ok(); }

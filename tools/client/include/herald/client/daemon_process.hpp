@@ -1,4 +1,5 @@
-// Starts a real heraldd on ephemeral loopback ports (tests, demo, load tools), and stops it (SIGTERM, then SIGKILL).
+// Starts a real heraldd on ephemeral loopback ports (tests, demo, load tools), and stops it (SIGTERM, then
+// SIGKILL).
 #pragma once
 
 #include <sys/types.h>

@@ -40,8 +40,8 @@ struct received_report {
 
 // What the peer does with SENDs it receives.
 struct peer_policy {
-  int respond_with = 200;    // status to answer SENDs with; 0 = never answer
-  bool read = true;          // false: stop reading entirely (slow consumer)
+  int respond_with = 200;  // status to answer SENDs with; 0 = never answer
+  bool read = true;        // false: stop reading entirely (slow consumer)
 };
 
 class msrp_peer {
