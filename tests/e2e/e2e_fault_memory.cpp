@@ -43,6 +43,7 @@ const std::vector<std::string_view> kStateGauges = {
     "herald_pending_counters",   "herald_conferences",          "herald_participants",
     "herald_participants_bound", "herald_connections",          "herald_sessions",
     "herald_queue_bytes",        "herald_reassembly_bytes",     "herald_api_connections",
+    "herald_stamp_backlog",
 };
 
 using gauge_values = std::map<std::string_view, std::int64_t>;

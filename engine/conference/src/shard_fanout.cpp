@@ -426,6 +426,7 @@ void shard_service::publish_metrics() {
   }
   m.queued_bytes = queued;
   m.reassembly_bytes = reassembly;
+  m.stamp_backlog = stamp_queue_.size();
   std::lock_guard lock(published_mutex_);
   published_ = m;
 }

@@ -38,6 +38,7 @@ struct shard_metrics {
   std::uint64_t malformed = 0;
   std::uint64_t participant_messages = 0;
   std::uint64_t reassembly_bytes = 0;
+  std::uint64_t stamp_backlog = 0;  // messages whose frames are not all stamped yet
   std::uint64_t delivered = 0;
   std::uint64_t failed[failure_reason_count] = {};  // by failure_reason
 };

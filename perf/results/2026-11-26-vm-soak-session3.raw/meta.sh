@@ -1,0 +1,10 @@
+declare -- steps_md=$'| 4 | 41151 | 32.063 | 0.188 | yes | yes |\n| 6.0 | 61088 | 35.874 | 0.21 | yes | yes |\n| 9.0 | 90965 | 34.837 | 0.416 | yes | yes |\n| 13.5 | 135880 | 31.039 | 0.288 | yes | yes |\n| 20.2 | 202774 | 30.271 | 0.21 | yes | yes |\n| 30.3 | 303651 | 27.711 | 0.181 | yes | yes |\n| 45.5 | 455195 | 51.327 | 0.168 | yes | yes |\n| 68.2 | 541902 | 2170.879 | 1.715 | yes | no |\n| 56.9 | 568893 | 45.951 | 0.19 | yes | yes |\n'
+declare -- max_rate="56.9"
+declare -- rate="28.45"
+declare -- load_start="2.51 2.21 2.07"
+declare -- load_end="0.97 1.09 1.51"
+declare -- rev="c71219b"
+declare -- heraldd_args="--shards 2 --message-retention 50s"
+declare -- duration="600"
+declare -- max_growth="10"
+declare -- soak_ok="1"
