@@ -160,7 +160,7 @@ void shard_service::finish_stamping(std::uint32_t slot) {
 // roster order touches a different connection, frame queue and header buffer for nearly every target.
 // A stable counting sort by connection keeps each connection's targets together: its queue and header
 // chunk stay in cache while its frames are stamped, and each connection still gets its frames in roster
-// order. group_ends receives the end index of each connection's run.
+// order. group_ends receives the end index of each connection's run, group_keys its connection key.
 void shard_service::group_by_connection(std::vector<fanout_target>& targets,
                                         std::vector<std::uint32_t>& group_ends,
                                         std::vector<std::uint32_t>& group_keys) {
