@@ -2,7 +2,6 @@
 // target recipient, CPIM To = that recipient, From = the conference, body byte-identical.
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <map>
 
 #include "conference_fixture.hpp"
@@ -74,6 +73,35 @@ class SystemMessage : public ::testing::Test {
         out[it == index.end() ? SIZE_MAX : it->second].push_back(&s);
       }
     return out;
+  }
+  // A shard stamps a large fan-out a slice per loop iteration; a message posted meanwhile must still
+  // reach every recipient after the one before it (each shard stamps its messages in arrival order).
+  void expect_posting_order(std::size_t connections) {
+    constexpr std::size_t kParticipants = 10000;
+    constexpr int kMessages = 4;
+    ASSERT_TRUE(f.create(kParticipants));
+    ASSERT_TRUE(f.connect_all(connections));
+    std::vector<std::string> ids;
+    for (int m = 0; m < kMessages; ++m) {
+      http_reply r =
+          f.post_message(R"({"content_type":"text/plain","body":"message )" + std::to_string(m) + R"("})");
+      ASSERT_EQ(r.status, 202) << r.body;
+      ids.push_back(json_field(r.body, "id"));
+    }
+    ASSERT_TRUE(f.pump_all_until([&] { return f.total_sends() >= kParticipants * kMessages; }, 60000))
+        << "received " << f.total_sends();
+    for (const std::string& id : ids) {
+      std::string status = f.wait_complete(id, 30000);
+      EXPECT_EQ(json_int(status, "delivered"), static_cast<std::int64_t>(kParticipants)) << status;
+    }
+    auto got = by_participant();
+    ASSERT_EQ(got.size(), kParticipants);
+    for (std::size_t i = 0; i < kParticipants; ++i) {
+      ASSERT_EQ(got[i].size(), std::size_t(kMessages)) << "participant " << i;
+      for (int m = 0; m < kMessages; ++m)
+        ASSERT_EQ(inspect(*got[i][std::size_t(m)]).body, "message " + std::to_string(m))
+            << "participant " << i;
+    }
   }
   conference_fixture f;
 };
@@ -156,44 +184,13 @@ TEST_F(SystemMessage, ToAllOf10000Over100Connections_EachGetsExactlyOneIdentical
   }
 }
 
-// A shard stamps a large fan-out a slice per loop iteration; a message posted meanwhile must still
-// reach every recipient after the one before it (each shard stamps its messages in arrival order).
-void expect_posting_order(
-    conference_fixture& f, std::size_t connections,
-    const std::function<std::map<std::size_t, std::vector<const received_send*>>()>& got_by) {
-  constexpr std::size_t kParticipants = 10000;
-  constexpr int kMessages = 4;
-  ASSERT_TRUE(f.create(kParticipants));
-  ASSERT_TRUE(f.connect_all(connections));
-  std::vector<std::string> ids;
-  for (int m = 0; m < kMessages; ++m) {
-    http_reply r =
-        f.post_message(R"({"content_type":"text/plain","body":"message )" + std::to_string(m) + R"("})");
-    ASSERT_EQ(r.status, 202) << r.body;
-    ids.push_back(json_field(r.body, "id"));
-  }
-  ASSERT_TRUE(f.pump_all_until([&] { return f.total_sends() >= kParticipants * kMessages; }, 60000))
-      << "received " << f.total_sends();
-  for (const std::string& id : ids) {
-    std::string status = f.wait_complete(id, 30000);
-    EXPECT_EQ(json_int(status, "delivered"), static_cast<std::int64_t>(kParticipants)) << status;
-  }
-  auto got = got_by();
-  ASSERT_EQ(got.size(), kParticipants);
-  for (std::size_t i = 0; i < kParticipants; ++i) {
-    ASSERT_EQ(got[i].size(), std::size_t(kMessages)) << "participant " << i;
-    for (int m = 0; m < kMessages; ++m)
-      ASSERT_EQ(inspect(*got[i][std::size_t(m)]).body, "message " + std::to_string(m)) << "participant " << i;
-  }
-}
-
 TEST_F(SystemMessage, BackToBackToAllOf10000Over100Connections_EachRecipientGetsThemInPostingOrder) {
-  expect_posting_order(f, 100, [this] { return by_participant(); });
+  expect_posting_order(100);
 }
 
 // One relay connection carries all 10,000 sessions: its run of targets is longer than a slice.
 TEST_F(SystemMessage, BackToBackToAllOf10000OverOneRelayConnection_EachRecipientGetsThemInPostingOrder) {
-  expect_posting_order(f, 1, [this] { return by_participant(); });
+  expect_posting_order(1);
 }
 
 TEST_F(SystemMessage, ExternalBody_ParsesBackExactly) {

@@ -35,20 +35,6 @@ bool valid_path(std::string_view p) {
   return true;
 }
 
-std::string_view report_text(msrp::report_mode m) {
-  switch (m) {
-    case msrp::report_mode::yes:
-      return "yes";
-    case msrp::report_mode::no:
-      return "no";
-    case msrp::report_mode::partial:
-      return "partial";
-    case msrp::report_mode::unset:
-      break;
-  }
-  return {};
-}
-
 bool needs_escape(char c) {
   return c == '"' || c == '\\';
 }
@@ -427,11 +413,11 @@ result<frame_template, fanout_error> frame_template::finish(frame_template t, te
     // RFC 4975 §7.1.2: Success-Report is yes or no only.
     if (spec.success_report == msrp::report_mode::partial) return fanout_error::bad_cpim_headers;
     rp = put(rp, "\r\nSuccess-Report: ");
-    rp = put(rp, report_text(spec.success_report));
+    rp = put(rp, msrp::to_string(spec.success_report));
   }
   if (spec.failure_report != msrp::report_mode::unset) {
     rp = put(rp, "\r\nFailure-Report: ");
-    rp = put(rp, report_text(spec.failure_report));
+    rp = put(rp, msrp::to_string(spec.failure_report));
   }
   rp = put(rp, kContentType);
   const std::string_view later_run(r0, std::size_t(rp - r0));

@@ -47,20 +47,6 @@ bool safe_text(std::string_view s) {
   return detail::is_text(s);
 }
 
-std::string_view report_text(report_mode m) {
-  switch (m) {
-    case report_mode::yes:
-      return "yes";
-    case report_mode::no:
-      return "no";
-    case report_mode::partial:
-      return "partial";
-    case report_mode::unset:
-      break;
-  }
-  return {};
-}
-
 void status_text(char (&buf)[8], const status_field& st) {
   // "000 200" — namespace and code are 3DIGIT each.
   auto three = [](char* o, unsigned v) {
@@ -110,8 +96,8 @@ void write_header(writer& w, const request_header& h) {
   w.header("To-Path", h.to_path);
   w.header("From-Path", h.from_path);
   if (!h.message_id.empty()) w.header("Message-ID", h.message_id);
-  if (h.success_report != report_mode::unset) w.header("Success-Report", report_text(h.success_report));
-  if (h.failure_report != report_mode::unset) w.header("Failure-Report", report_text(h.failure_report));
+  if (h.success_report != report_mode::unset) w.header("Success-Report", to_string(h.success_report));
+  if (h.failure_report != report_mode::unset) w.header("Failure-Report", to_string(h.failure_report));
   if (h.byte_range) {
     w.put("Byte-Range: ");
     w.put_range(*h.byte_range);
@@ -135,6 +121,20 @@ void write_header(writer& w, const request_header& h) {
   }
 }
 }  // namespace
+
+std::string_view to_string(report_mode m) {
+  switch (m) {
+    case report_mode::yes:
+      return "yes";
+    case report_mode::no:
+      return "no";
+    case report_mode::partial:
+      return "partial";
+    case report_mode::unset:
+      break;
+  }
+  return {};
+}
 
 std::string_view to_string(encode_error e) {
   switch (e) {
@@ -243,8 +243,8 @@ std::size_t request_header_size(const request_header& h) {
   hdr(7, h.to_path.size());
   hdr(9, h.from_path.size());
   if (!h.message_id.empty()) hdr(10, h.message_id.size());
-  if (h.success_report != report_mode::unset) hdr(14, report_text(h.success_report).size());
-  if (h.failure_report != report_mode::unset) hdr(14, report_text(h.failure_report).size());
+  if (h.success_report != report_mode::unset) hdr(14, to_string(h.success_report).size());
+  if (h.failure_report != report_mode::unset) hdr(14, to_string(h.failure_report).size());
   if (h.byte_range) {
     char tmp[max_byte_range_chars];
     hdr(10, format_byte_range(tmp, *h.byte_range));

@@ -199,20 +199,8 @@ void msrp_peer::handle(const msrp::message& m) {
   }
   s.body = std::string(m.body);
   s.flag = static_cast<char>(m.flag);
-  auto mode = [](msrp::report_mode r) -> std::string {
-    switch (r) {
-      case msrp::report_mode::yes:
-        return "yes";
-      case msrp::report_mode::no:
-        return "no";
-      case msrp::report_mode::partial:
-        return "partial";
-      default:
-        return "";
-    }
-  };
-  s.success_report = mode(m.success_report);
-  s.failure_report = mode(m.failure_report);
+  s.success_report = std::string(msrp::to_string(m.success_report));
+  s.failure_report = std::string(msrp::to_string(m.failure_report));
   bool answer = policy.respond_with != 0 && m.failure_report != msrp::report_mode::no &&
                 !(m.failure_report == msrp::report_mode::partial && policy.respond_with == 200);
   std::string to = std::string(m.from_path.substr(0, m.from_path.find(' ')));

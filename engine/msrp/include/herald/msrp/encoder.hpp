@@ -27,6 +27,8 @@ enum class encode_error : std::uint8_t {
   bad_byte_range,      // start == 0, or end < start - 1
 };
 std::string_view to_string(encode_error e);
+// Success-Report / Failure-Report header value (RFC 4975 §7.1); empty for unset.
+std::string_view to_string(report_mode m);
 
 // Longest uint64 in decimal.
 inline constexpr std::size_t max_uint64_chars = 20;
