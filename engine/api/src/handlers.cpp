@@ -275,7 +275,7 @@ void handlers::send_message(std::string_view id, const control::request& req, st
     msg.external = std::move(x);
   } else {
     msg.content_type = std::move(body.content_type);
-    msg.body = shared_buffer::copy_of(body.body);
+    msg.body = shared_buffer::copy_of(body.body, fanout::body_headroom_bytes);
   }
   conference::send_result r = engine_.send_system_message(std::move(msg));
   std::string json;

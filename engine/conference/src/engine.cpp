@@ -291,7 +291,7 @@ send_result engine::send_system_message(system_message msg) {
       return out;
     }
     inner = "Content-Type: " + std::string(parts->content_type_value) + "\r\n";
-    spec.body_storage = shared_buffer::copy_of(parts->phantom);
+    spec.body_storage = shared_buffer::copy_of(parts->phantom, fanout::body_headroom_bytes + inner.size());
     spec.body = spec.body_storage.view();
   } else {
     inner = "Content-Type: " + msg.content_type + "\r\n";

@@ -262,7 +262,8 @@ void shard_service::handle_chunk(connection_state& cs, std::uint32_t slot, const
     if (m.body.size() > cfg.max_message_bytes) {
       status = msrp::status_stop_sending;
     } else {
-      status = accept_participant_message(s, m.content_type, shared_buffer::copy_of(m.body));
+      status = accept_participant_message(s, m.content_type,
+                                          shared_buffer::copy_of(m.body, fanout::body_headroom_bytes));
     }
   } else {
     incoming_message done;
@@ -281,7 +282,7 @@ void shard_service::handle_chunk(connection_state& cs, std::uint32_t slot, const
         break;
       case chunk_outcome::complete: {
         success = done.success_report;
-        shared_buffer body = shared_buffer::copy_of(done.data);
+        shared_buffer body = shared_buffer::copy_of(done.data, fanout::body_headroom_bytes);
         status = accept_participant_message(s, done.content_type, std::move(body));
         if (status == msrp::status_ok && success == msrp::report_mode::yes)
           send_success_report(s, done.message_id, done.data.size());
@@ -302,14 +303,16 @@ int shard_service::accept_participant_message(session& s, std::string_view conte
   const engine_config& cfg = engine_.config();
   if (engine_.draining()) return msrp::status_stop_sending;
   fanout::template_spec spec;
-  spec.body_storage = body;
+  const std::string_view bytes = body.view();
+  // Moved, not shared: an unshared buffer's headroom can take the CPIM suffix (frame_template).
+  spec.body_storage = std::move(body);
   spec.max_chunk_bytes = cfg.max_chunk_bytes;
   result<fanout::frame_template, fanout::fanout_error> made = fanout::fanout_error::ok;
   cpim::message parsed;
   std::string inner;
   const std::string sender_name = s.display_name();
   if (is_cpim(content_type)) {
-    if (cpim::parse_final(body.view(), parsed) != cpim::parse_error::ok) return msrp::status_unintelligible;
+    if (cpim::parse_final(bytes, parsed) != cpim::parse_error::ok) return msrp::status_unintelligible;
     spec.body = parsed.body;
     made = fanout::frame_template::from_participant(parsed, s.address(), sender_name, spec);
   } else {
@@ -319,8 +322,8 @@ int shard_service::accept_participant_message(session& s, std::string_view conte
     spec.from_name = sender_name;
     spec.datetime = wall_seconds();
     spec.inner_headers = inner;
-    spec.body = body.view();
-    made = fanout::frame_template::make(spec);
+    spec.body = bytes;
+    made = fanout::frame_template::make(std::move(spec));
   }
   if (!made.ok())
     return made.error() == fanout::fanout_error::bad_cpim_headers ? msrp::status_unintelligible

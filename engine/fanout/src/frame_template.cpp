@@ -427,30 +427,46 @@ result<frame_template, fanout_error> frame_template::finish(frame_template t, te
   t.first_chunk_run_ = {f0, std::size_t(rp - f0)};
   t.later_chunk_run_ = later_run;
 
-  if (spec.body_storage) {
+  if (spec.body_storage && !spec.body.empty()) {
     const char* b = spec.body_storage.data();
-    if (!spec.body.empty() &&
-        (spec.body.data() < b || spec.body.data() + spec.body.size() > b + spec.body_storage.size()))
+    if (spec.body.data() < b || spec.body.data() + spec.body.size() > b + spec.body_storage.size())
       return fanout_error::body_outside_storage;
-    t.body_storage_ = std::move(spec.body_storage);
-    t.body_ = spec.body;
-  } else {
-    t.body_storage_ = shared_buffer::copy_of(spec.body);
-    t.body_ = t.body_storage_.view();
   }
-  t.body_guard_ = std::make_unique<msrp::body_guard>(t.body_);
+  // The CPIM suffix and the body are the same bytes for every recipient, so they travel as one shared
+  // span: stamp() then writes only what precedes the recipient's CPIM To. The span is found or made
+  // without copying the body when the storage allows, else built once per message.
+  const std::string_view suffix = t.cpim_suffix_;
+  shared_buffer storage = std::move(spec.body_storage);
+  const std::size_t tail_size = suffix.size() + spec.body.size();
+  if (storage && !spec.body.empty() && std::size_t(spec.body.data() - storage.data()) >= suffix.size() &&
+      std::memcmp(spec.body.data() - suffix.size(), suffix.data(), suffix.size()) == 0) {
+    // A participant's CPIM whose From/To lines come first: what precedes its body is the suffix already.
+    t.tail_ = {spec.body.data() - suffix.size(), tail_size};
+  } else if (storage && !spec.body.empty() && spec.body.data() == storage.data() && storage.prepend(suffix)) {
+    t.tail_ = {storage.data(), tail_size};
+  } else {
+    shared_buffer joined = shared_buffer::allocate(tail_size);
+    std::memcpy(joined.mutable_data(), suffix.data(), suffix.size());
+    if (!spec.body.empty())
+      std::memcpy(joined.mutable_data() + suffix.size(), spec.body.data(), spec.body.size());
+    storage = std::move(joined);
+    t.tail_ = storage.view();
+  }
+  t.body_storage_ = std::move(storage);
+  t.body_ = t.tail_.substr(suffix.size());
+  t.body_guard_ = std::make_unique<msrp::body_guard>(t.tail_);
   t.header_guard_ = std::make_unique<msrp::body_guard>(
       std::string_view(t.storage_.get(), t.cpim_prefix_.size() + t.cpim_suffix_.size()));
   // The usual case: no "-------<alnum>" anywhere, so no id needs checking per recipient.
   t.guards_empty_ = t.body_guard_->candidate_count() == 0 && t.header_guard_->candidate_count() == 0;
   t.fixed_stamp_bytes_ = 5 + msrp::max_transaction_id_chars + kSendToPath.size() + kMessageId.size() +
                          msrp::max_transaction_id_chars + kByteRange.size() + msrp::max_byte_range_chars +
-                         t.first_chunk_run_.size() + t.cpim_suffix_.size() + msrp::max_end_line_chars;
+                         t.first_chunk_run_.size() + msrp::max_end_line_chars;
   return t;
 }
 
 std::uint64_t frame_template::msrp_body_bytes(const recipient& r) const {
-  return cpim_prefix_.size() + r.cpim_to.size() + cpim_suffix_.size() + body_.size();
+  return cpim_prefix_.size() + r.cpim_to.size() + tail_.size();
 }
 
 result<stamped_frame, fanout_error> frame_template::stamp(const recipient& r, std::span<char> out,
@@ -462,21 +478,23 @@ result<stamped_frame, fanout_error> frame_template::stamp(const recipient& r, st
   if (out.size() < max_stamp_bytes(r)) return fanout_error::buffer_too_small;
 
   const bool first = c.offset == 0;
-  const std::uint64_t cpim_len = cpim_prefix_.size() + r.cpim_to.size() + cpim_suffix_.size();
-  const std::uint64_t total = cpim_len + body_.size();
+  // The MSRP body is the CPIM head up to the recipient's To (stamped) and the shared tail.
+  const std::uint64_t head_len = cpim_prefix_.size() + r.cpim_to.size();
+  const std::uint64_t total = head_len + tail_.size();
 
-  // RFC 4975 §5.1: chunk 1 carries the CPIM headers and as much body as fits; later chunks body only.
-  std::size_t body_from, body_take;
+  // RFC 4975 §5.1: chunk 1 carries the stamped CPIM head and as much of the tail as fits; later chunks
+  // slices of the tail only.
+  std::size_t tail_from, tail_take;
   std::uint64_t chunk_bytes;
   if (first) {
-    body_from = 0;
-    std::uint64_t room = max_chunk_ > cpim_len ? max_chunk_ - cpim_len : 0;
-    body_take = std::size_t(std::min<std::uint64_t>(body_.size(), room));
-    chunk_bytes = cpim_len + body_take;
+    tail_from = 0;
+    std::uint64_t room = max_chunk_ > head_len ? max_chunk_ - head_len : 0;
+    tail_take = std::size_t(std::min<std::uint64_t>(tail_.size(), room));
+    chunk_bytes = head_len + tail_take;
   } else {
-    body_from = std::size_t(c.offset - cpim_len);
-    body_take = std::min(body_.size() - body_from, max_chunk_);
-    chunk_bytes = body_take;
+    tail_from = std::size_t(c.offset - head_len);
+    tail_take = std::min(tail_.size() - tail_from, max_chunk_);
+    chunk_bytes = tail_take;
   }
   const bool last = c.offset + chunk_bytes == total;
 
@@ -552,13 +570,12 @@ result<stamped_frame, fanout_error> frame_template::stamp(const recipient& r, st
   if (first) {
     p = put(p, first_chunk_run_);
     p = put(p, r.cpim_to);
-    p = put(p, cpim_suffix_);
   } else {
     p = put(p, later_chunk_run_);
   }
   stamped_frame f;
   f.header = {begin, std::size_t(p - begin)};
-  f.body = body_.substr(body_from, body_take);
+  f.body = tail_.substr(tail_from, tail_take);
   // RFC 4975 §7.1 end-line, written here with the same fixed-size tid copy instead of a call.
   char* e = p;
   p = put(p, "\r\n-------");

@@ -37,4 +37,29 @@ TEST(SharedBuffer, EmptyBodyIsValid) {
   EXPECT_TRUE(a.empty());
 }
 
+TEST(SharedBuffer, PrependFillsHeadroomWithoutMovingTheData) {
+  shared_buffer a = shared_buffer::copy_of("body", 8);
+  const char* body = a.data();
+  EXPECT_EQ(a.headroom(), 8u);
+  EXPECT_TRUE(a.prepend("\r\n\r\n"));
+  EXPECT_EQ(a.view(), "\r\n\r\nbody");
+  EXPECT_EQ(a.data() + 4, body);
+  EXPECT_EQ(a.headroom(), 4u);
+  EXPECT_FALSE(a.prepend("12345"));  // more than the headroom left
+  EXPECT_EQ(a.view(), "\r\n\r\nbody");
+  EXPECT_TRUE(a.prepend("1234"));
+  EXPECT_EQ(a.view(), "1234\r\n\r\nbody");
+  EXPECT_FALSE(a.prepend("x"));
+}
+
+TEST(SharedBuffer, PrependRefusedOnceShared) {
+  shared_buffer a = shared_buffer::copy_of("body", 8);
+  shared_buffer b = a;
+  EXPECT_FALSE(a.prepend("x"));
+  EXPECT_EQ(b.view(), "body");
+  b = shared_buffer();
+  EXPECT_TRUE(a.prepend("x"));
+  EXPECT_EQ(a.view(), "xbody");
+}
+
 }  // namespace herald

@@ -164,19 +164,62 @@ TEST(FrameTemplate, BodyIsSharedNotCopied) {
   std::vector<char> buf(t->max_stamp_bytes(r));
   auto f = t->stamp(r, buf, c, rng);
   ASSERT_TRUE(f.ok());
-  EXPECT_EQ(f->body.data(), t->body().data());
-  EXPECT_EQ(f->body, body);
+  // The shared span is the CPIM suffix then the body: the per-recipient header stops at the CPIM To.
+  EXPECT_EQ(f->body.data() + t->cpim_suffix().size(), t->body().data());
+  EXPECT_EQ(f->body.substr(0, t->cpim_suffix().size()), t->cpim_suffix());
+  EXPECT_EQ(f->body.substr(t->cpim_suffix().size()), body);
+  EXPECT_TRUE(f->header.ends_with(std::string(make_recipient(1).cpim_to)));
+  // The second recipient's frame points at the same bytes.
+  recipient r2 = make_recipient(2);
+  chunk_cursor c2;
+  std::vector<char> buf2(t->max_stamp_bytes(r2));
+  auto f2 = t->stamp(r2, buf2, c2, rng);
+  ASSERT_TRUE(f2.ok());
+  EXPECT_EQ(f2->body.data(), f->body.data());
 }
 
-TEST(FrameTemplate, ZeroCopyWhenBodyStorageGiven) {
-  shared_buffer storage = shared_buffer::copy_of("xxBODYyy");
+TEST(FrameTemplate, SuffixGoesIntoTheStorageHeadroomWithoutCopyingTheBody) {
+  shared_buffer storage = shared_buffer::copy_of("BODY", body_headroom_bytes);
+  const char* body = storage.data();
+  template_spec s = conference_spec("");
+  s.body = storage.view();
+  s.body_storage = std::move(storage);
+  auto t = frame_template::make(std::move(s));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->body().data(), body);
+  EXPECT_EQ(t->body(), "BODY");
+  recipient r = make_recipient(1);
+  chunk_cursor c;
+  fast_rng rng(1);
+  std::vector<char> buf(t->max_stamp_bytes(r));
+  auto f = t->stamp(r, buf, c, rng);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->body, std::string(t->cpim_suffix()) + "BODY");
+  EXPECT_EQ(f->body.data() + t->cpim_suffix().size(), body);
+}
+
+TEST(FrameTemplate, SharedStorageIsNeverWrittenTheTailIsBuiltOnce) {
+  // A storage someone else still holds, or one without headroom, is left untouched: the template
+  // copies suffix and body once into a buffer of its own.
+  shared_buffer storage = shared_buffer::copy_of("xxBODYyy", body_headroom_bytes);
   template_spec s = conference_spec("");
   s.body_storage = storage;
   s.body = storage.view().substr(2, 4);
   auto t = frame_template::make(std::move(s));
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(t->body().data(), storage.data() + 2);
-  EXPECT_EQ(storage.use_count(), 2u);
+  EXPECT_EQ(storage.view(), "xxBODYyy");
+  EXPECT_EQ(storage.headroom(), body_headroom_bytes);
+  EXPECT_EQ(storage.use_count(), 1u);  // the template kept its own buffer, not this one
+  EXPECT_EQ(t->body(), "BODY");
+  EXPECT_NE(t->body().data(), storage.data() + 2);
+
+  shared_buffer no_room = shared_buffer::copy_of("BODY");
+  template_spec s2 = conference_spec("");
+  s2.body = no_room.view();
+  s2.body_storage = std::move(no_room);
+  auto t2 = frame_template::make(std::move(s2));
+  ASSERT_TRUE(t2.ok());
+  EXPECT_EQ(t2->body(), "BODY");
 }
 
 TEST(FrameTemplate, BodyOutsideStorageIsRejected) {
@@ -396,7 +439,9 @@ TEST(FrameTemplate, IovecsCoverTheThreeSpans) {
   ASSERT_TRUE(f.ok());
   auto io = f->iovecs();
   EXPECT_EQ(io[0].iov_base, f->header.data());
-  EXPECT_EQ(io[1].iov_len, 3u);
+  EXPECT_EQ(io[1].iov_base, f->body.data());
+  EXPECT_EQ(io[1].iov_len, t->cpim_suffix().size() + 3u);
+  EXPECT_EQ(io[2].iov_base, f->end_line.data());
   EXPECT_EQ(io[0].iov_len + io[1].iov_len + io[2].iov_len, f->size());
 }
 

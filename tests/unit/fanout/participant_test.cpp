@@ -34,7 +34,9 @@ TEST(ParticipantTemplate, FromReplacedToStampedRestByteForByte) {
   spec.body_storage = received;
   auto t = frame_template::from_participant(parsed, "sip:bob@example.com", "Bob", std::move(spec));
   ASSERT_TRUE(t.ok()) << to_string(t.error());
-  EXPECT_EQ(t->body().data(), parsed.body.data());  // no copy of the body
+  // A second To after cc: the received bytes before the body are not the suffix sent on, so the
+  // template built its shared tail (suffix + body) once.
+  EXPECT_EQ(t->body(), parsed.body);
 
   recipient_bytes rb = std::move(recipient_bytes::make("msrp://10.0.0.1:7000/abc;tcp",
                                                        "msrp://herald:2855/x;tcp", "sip:dave@example.com", "")
@@ -58,6 +60,45 @@ TEST(ParticipantTemplate, FromReplacedToStampedRestByteForByte) {
             "Content-ID: <x1@example.com>\r\n"
             "\r\n"
             "Hi all -------abc\r\n");
+}
+
+TEST(ParticipantTemplate, FromAndToFirstSendTheReceivedBytesWithoutACopy) {
+  // The usual client layout: From and To lead the CPIM headers, so what follows To in the received
+  // buffer is exactly the suffix every recipient gets, and the frames point into that buffer.
+  constexpr std::string_view kUsual =
+      "From: <sip:alice@example.com>\r\n"
+      "To: <sip:conf@example.com>\r\n"
+      "NS: imdn <urn:ietf:params:imdn>\r\n"
+      "imdn.Message-ID: 7a8b9c\r\n"
+      "\r\n"
+      "Content-Type: text/plain\r\n"
+      "\r\n"
+      "hello";
+  shared_buffer received = shared_buffer::copy_of(kUsual);
+  cpim::message parsed;
+  ASSERT_EQ(cpim::parse_final(received.view(), parsed), cpim::parse_error::ok);
+  template_spec spec;
+  spec.body_storage = received;
+  auto t = frame_template::from_participant(parsed, "sip:alice@example.com", "", std::move(spec));
+  ASSERT_TRUE(t.ok()) << to_string(t.error());
+  EXPECT_EQ(t->body().data(), parsed.body.data());
+  EXPECT_EQ(received.use_count(), 2u);  // shared with the template, and never written
+  EXPECT_EQ(received.view(), kUsual);
+  recipient_bytes rb = std::move(
+      recipient_bytes::make("msrp://a:1/b;tcp", "msrp://c:2/d;tcp", "sip:e@example.com", "").value());
+  recipient r(rb);
+  fast_rng rng(4);
+  auto frames = test::stamp_all(*t, r, rng);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].msg.body,
+            "From: <sip:alice@example.com>\r\n"
+            "To: <sip:e@example.com>\r\n"
+            "NS: imdn <urn:ietf:params:imdn>\r\n"
+            "imdn.Message-ID: 7a8b9c\r\n"
+            "\r\n"
+            "Content-Type: text/plain\r\n"
+            "\r\n"
+            "hello");
 }
 
 TEST(ParticipantTemplate, OnlyOneToPerRecipient) {

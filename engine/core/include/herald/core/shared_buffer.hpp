@@ -15,15 +15,17 @@ class shared_buffer {
  public:
   shared_buffer() = default;
 
-  // Allocates size bytes (header and data in one block); contents are uninitialised.
-  static shared_buffer allocate(std::size_t size) {
-    void* raw = ::operator new(sizeof(block) + size);
+  // Allocates size bytes (header and data in one block); contents are uninitialised. headroom bytes are
+  // reserved, invisible, in front of the data for a later prepend().
+  static shared_buffer allocate(std::size_t size, std::size_t headroom = 0) {
+    void* raw = ::operator new(sizeof(block) + headroom + size);
     auto* b = new (raw) block{};
     b->size = size;
+    b->front = headroom;
     return shared_buffer(b);
   }
-  static shared_buffer copy_of(std::string_view bytes) {
-    shared_buffer buf = allocate(bytes.size());
+  static shared_buffer copy_of(std::string_view bytes, std::size_t headroom = 0) {
+    shared_buffer buf = allocate(bytes.size(), headroom);
     if (!bytes.empty()) std::memcpy(buf.mutable_data(), bytes.data(), bytes.size());
     return buf;
   }
@@ -55,12 +57,26 @@ class shared_buffer {
   bool empty() const { return size() == 0; }
   explicit operator bool() const { return block_ != nullptr; }
   std::uint32_t use_count() const { return block_ ? block_->refs.load(std::memory_order_relaxed) : 0; }
+  std::size_t headroom() const { return block_ ? block_->front : 0; }
+
+  // Writes bytes into the headroom just before the data and makes them part of it, so a constant
+  // prefix built per message (the CPIM tail of a fan-out) joins the body without copying the body.
+  // Refused (false) when the buffer is shared, since its holders see an immutable view, or when the
+  // headroom is too small. Views taken earlier stay valid: no byte moves.
+  bool prepend(std::string_view bytes) {
+    if (!block_ || use_count() != 1 || bytes.size() > block_->front) return false;
+    block_->front -= bytes.size();
+    block_->size += bytes.size();
+    if (!bytes.empty()) std::memcpy(block_->bytes(), bytes.data(), bytes.size());
+    return true;
+  }
 
  private:
   struct block {
     std::atomic<std::uint32_t> refs{1};
     std::size_t size = 0;
-    char* bytes() { return reinterpret_cast<char*>(this + 1); }
+    std::size_t front = 0;  // unused headroom before the data
+    char* bytes() { return reinterpret_cast<char*>(this + 1) + front; }
   };
   explicit shared_buffer(block* b) : block_(b) {}
 

@@ -5,6 +5,8 @@
 // To-Path/From-Path, transaction id, Message-ID, Byte-Range; RFC 3862 CPIM To). frame_template
 // precomputes everything else once; stamp() then writes the per-recipient header bytes into caller memory
 // (a per-shard arena span) and returns three iovec-ready spans: [header][shared body slice][end-line].
+// The CPIM headers after To and the inner MIME headers are the same for every recipient; they lead the
+// shared slice rather than being copied into each header.
 #pragma once
 
 #include <sys/uio.h>
@@ -55,8 +57,11 @@ struct template_spec {
   // Encapsulated MIME header lines (each ending CRLF) without the blank line: Content-Type etc., or the
   // message/external-body Content-Type built by cpim::build_external_body.
   std::string_view inner_headers;
-  // The encapsulated body, shared by every frame. When body_storage is set, body must lie inside it and
-  // nothing is copied; otherwise body is copied once into a new shared_buffer.
+  // The encapsulated body, shared by every frame behind the CPIM suffix (the header lines after To, the
+  // inner headers). When body_storage is set, body must lie inside it, and the body is not copied if
+  // the suffix already precedes it there (a participant's CPIM with From/To first) or fits the storage's
+  // headroom (allocate it with body_headroom_bytes; only an unshared storage is written). Otherwise
+  // suffix and body are copied once per message into a new shared_buffer.
   shared_buffer body_storage;
   std::string_view body;
   msrp::report_mode success_report = msrp::report_mode::unset;
@@ -64,6 +69,10 @@ struct template_spec {
   std::size_t max_chunk_bytes = 2048;  // MSRP data per chunk (RFC 4975 §5.1 chunking)
   std::size_t transaction_id_chars = msrp::default_transaction_id_chars;
 };
+
+// Headroom to reserve in front of a body buffer (shared_buffer::allocate/copy_of) so the CPIM suffix of
+// a system message usually fits there: DateTime, a few extra CPIM lines and the inner Content-Type.
+inline constexpr std::size_t body_headroom_bytes = 512;
 
 // The bytes of every frame to one session that no message changes: its To-Path and our From-Path
 // (RFC 4975 §7.1) and its CPIM To value (RFC 3862 §3.3, display name escaped). Built and validated once
@@ -136,8 +145,8 @@ struct chunk_cursor {
 
 // One MSRP chunk as three spans; header and end_line live in the caller's out buffer.
 struct stamped_frame {
-  std::string_view header;    // MSRP start line .. blank line (+ CPIM headers in the first chunk)
-  std::string_view body;      // slice of the shared body (may be empty)
+  std::string_view header;    // MSRP start line .. blank line (+ CPIM head up to To in the first chunk)
+  std::string_view body;      // slice of the shared tail: CPIM suffix + body (may be empty)
   std::string_view end_line;  // "\r\n-------<tid>$\r\n" or '+' for a non-final chunk
   bool last = true;
   std::size_t size() const { return header.size() + body.size() + end_line.size(); }
@@ -193,9 +202,10 @@ class frame_template {
   // "\r\nContent-Type: message/cpim\r\n\r\n", then in the first chunk cpim_prefix_ too.
   std::string_view first_chunk_run_;
   std::string_view later_chunk_run_;
-  shared_buffer body_storage_;
+  shared_buffer body_storage_;  // holds tail_
+  std::string_view tail_;       // cpim_suffix_ bytes then body_, contiguous: the frames' shared span
   std::string_view body_;
-  std::unique_ptr<msrp::body_guard> body_guard_;    // views into body_storage_
+  std::unique_ptr<msrp::body_guard> body_guard_;    // views into tail_
   std::unique_ptr<msrp::body_guard> header_guard_;  // views into storage_ (pass-through CPIM lines)
   bool guards_empty_ = false;                       // neither guard holds a candidate: every id is safe
   std::size_t fixed_stamp_bytes_ = 0;               // max_stamp_bytes() less the recipient's own blocks
