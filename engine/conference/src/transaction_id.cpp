@@ -6,8 +6,10 @@ namespace herald::conference {
 namespace {
 constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-void put(char* out, std::uint32_t value, int width) {
-  for (int i = width - 1; i >= 0; --i) {
+// Width as a template argument: the loop unrolls into multiply-shift divisions by the constant 62.
+template <int Width>
+void put(char* out, std::uint32_t value) {
+  for (int i = Width - 1; i >= 0; --i) {
     out[i] = kDigits[value % 62];
     value /= 62;
   }
@@ -39,9 +41,9 @@ bool get(std::string_view s, std::uint32_t& value) {
 }  // namespace
 
 void encode_delivery_tid(const delivery_key& key, fast_rng& rng, char out[delivery_tid_chars]) {
-  put(out, key.outbound, 3);
-  put(out + 3, key.generation % 62, 1);
-  put(out + 4, key.target, 5);
+  put<3>(out, key.outbound);
+  put<1>(out + 3, key.generation % 62);
+  put<5>(out + 4, key.target);
   out[9] = key.last_chunk ? 'L' : 'M';
   rng.alnum(out + 10, delivery_tid_chars - 10);
 }

@@ -4,8 +4,24 @@
 #include <sys/random.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace herald {
+
+namespace detail {
+namespace {
+constexpr char kAlnum64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789xy";
+constexpr alnum_pair_table make_alnum_pairs() {
+  alnum_pair_table t{};
+  for (int i = 0; i < 4096; ++i) {
+    t.pair[i][0] = kAlnum64[i & 63];
+    t.pair[i][1] = kAlnum64[i >> 6];
+  }
+  return t;
+}
+}  // namespace
+constinit const alnum_pair_table alnum_pairs = make_alnum_pairs();
+}  // namespace detail
 
 namespace {
 constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -67,17 +83,17 @@ fast_rng::fast_rng() {
 }
 
 void fast_rng::alnum(char* out, std::size_t n) {
-  std::size_t i = 0;
-  while (i < n) {
-    // Base-62 digits of the fraction x / 2^64, one 64x64->128 multiply each (no division): 62^10 < 2^60,
-    // so ten symbols per draw stay close to uniform, which is all non-secret ids need.
-    std::uint64_t x = next();
-    for (int k = 0; k < 10 && i < n; ++k, ++i) {
-      const unsigned __int128 m = static_cast<unsigned __int128>(x) * 62u;
-      out[i] = kAlnum[static_cast<std::size_t>(m >> 64)];
-      x = static_cast<std::uint64_t>(m);
-    }
+  // Fixed-size copies only: a variable-length memcpy here became a libc call per id.
+  auto pair = [](std::uint64_t x, int k) { return detail::alnum_pairs.pair[(x >> (12 * k)) & 4095]; };
+  for (; n >= 10; n -= 10, out += 10) {
+    const std::uint64_t x = next();
+    for (int k = 0; k < 5; ++k) std::memcpy(out + 2 * k, pair(x, k), 2);
   }
+  if (n == 0) return;
+  const std::uint64_t x = next();
+  int k = 0;
+  for (; n >= 2; n -= 2, out += 2, ++k) std::memcpy(out, pair(x, k), 2);
+  if (n == 1) *out = pair(x, k)[0];
 }
 
 }  // namespace herald

@@ -177,29 +177,11 @@ inline unsigned digit_count(std::uint64_t v) {
   return e;
 }
 
-}  // namespace
-
-namespace {
-constexpr char kAlnum64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789xy";
-
-// Every pair of id characters for 12 bits of a draw (8 KiB): half the lookups and stores of one character
-// at a time, with the same output as kAlnum64[bits & 63] per 6 bits, lowest bits first.
-struct alnum_pairs {
-  char pair[4096][2];
-  constexpr alnum_pairs() : pair{} {
-    for (int i = 0; i < 4096; ++i) {
-      pair[i][0] = kAlnum64[i & 63];
-      pair[i][1] = kAlnum64[i >> 6];
-    }
-  }
-};
-constexpr alnum_pairs kPairs;
-
 static_assert(std::endian::native == std::endian::little, "id words are stored as little-endian bytes");
 
 [[gnu::always_inline]] inline std::uint64_t pair_at(std::uint64_t draw, int k) {
   std::uint16_t v;
-  std::memcpy(&v, kPairs.pair[(draw >> (12 * k)) & 4095], 2);
+  std::memcpy(&v, detail::alnum_pairs.pair[(draw >> (12 * k)) & 4095], 2);
   return v;
 }
 
@@ -211,7 +193,7 @@ static_assert(std::endian::native == std::endian::little, "id words are stored a
 // A transaction id (up to 32 characters) held in four registers. It is written to the frame, the cursor
 // and the end-line with whole-word stores and never read back from memory: reloading an id just written
 // by smaller stores stalls store forwarding, which cost more than all of a stamp's copies together.
-// Draws as make_transaction_id does: ten characters per draw, lowest bits first, only as many as needed.
+// Draws as fast_rng::alnum does: ten characters per draw, lowest bits first, only as many as needed.
 struct id_words {
   std::uint64_t w[4] = {0, 0, 0, 0};
 
@@ -239,13 +221,6 @@ struct id_words {
   }
 };
 }  // namespace
-
-void make_transaction_id(fast_rng& rng, char* out, std::size_t n) {
-  n = std::min<std::size_t>(n, msrp::max_transaction_id_chars);
-  char ids[msrp::max_transaction_id_chars];
-  id_words::draw(rng, n).store(ids);
-  std::memcpy(out, ids, n);
-}
 
 std::string_view to_string(fanout_error e) {
   switch (e) {

@@ -295,8 +295,17 @@ TEST(FrameTemplate, GeneratedTidAvoidsCollidingBody) {
   // Predict the first tid a seeded rng would draw, put its end-line in the body, and check stamp skips it.
   fast_rng probe(77);
   char predicted[msrp::default_transaction_id_chars];
-  make_transaction_id(probe, predicted, sizeof(predicted));
+  probe.alnum(predicted, sizeof(predicted));  // stamp() draws its ids as fast_rng::alnum does
   std::string_view bad(predicted, sizeof(predicted));
+  {
+    // The prediction holds: with nothing in the way the seeded rng's first tid is exactly that one.
+    auto plain = frame_template::make(conference_spec("no end-line here"));
+    ASSERT_TRUE(plain.ok());
+    fast_rng same(77);
+    auto first = stamp_all(*plain, make_recipient(4), same);
+    ASSERT_EQ(first.size(), 1u);
+    ASSERT_EQ(first[0].msg.transaction_id, bad);
+  }
   std::string body = "before\r\n-------" + std::string(bad) + "$\r\nafter";
   auto t = frame_template::make(conference_spec(body));
   ASSERT_TRUE(t.ok());

@@ -17,6 +17,16 @@ int csprng_alnum(char* out, std::size_t n);
 // Constant-time equality, for secrets (session ids, bearer tokens): time depends only on lengths.
 bool constant_time_equal(std::string_view a, std::string_view b);
 
+namespace detail {
+// Id characters for every 12 bits of a draw, two at a time: [A-Za-z0-9] through a 64-entry table in
+// which two symbols appear twice (5.95 bits per character), lowest 6 bits first. fast_rng::alnum and
+// the fan-out stamper's register-held ids both read it, so the same draws give the same ids.
+struct alnum_pair_table {
+  char pair[4096][2];
+};
+extern const alnum_pair_table alnum_pairs;
+}  // namespace detail
+
 // xoshiro256**: transaction ids need uniqueness, not secrecy, and must be cheap per recipient.
 class fast_rng {
  public:
@@ -34,7 +44,8 @@ class fast_rng {
     s_[3] = rotl(s_[3], 45);
     return result;
   }
-  // n characters from the MSRP transaction-id alphabet subset [A-Za-z0-9].
+  // n characters from the MSRP transaction-id alphabet subset [A-Za-z0-9]: ten per draw, from its
+  // lowest bits up, through detail::alnum_pairs; only as many draws as n needs.
   void alnum(char* out, std::size_t n);
 
  private:

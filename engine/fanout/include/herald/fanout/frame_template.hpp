@@ -126,11 +126,6 @@ struct recipient {
 // their lengths, which protect its fixed-size buffers.
 fanout_error validate_recipient(const recipient& r);
 
-// n (4..32) characters of [A-Za-z0-9], 6 bits of one rng draw each (10 per draw): the per-recipient
-// id source. Two symbols are twice as likely as the rest (5.95 bits/char), harmless for ids that must be
-// unique, not secret. Public so tests can predict a seeded rng's ids.
-void make_transaction_id(fast_rng& rng, char* out, std::size_t n);
-
 // Per-recipient stamping state across chunks of one message.
 struct chunk_cursor {
   std::uint64_t offset = 0;  // MSRP body bytes already stamped
