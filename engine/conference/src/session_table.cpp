@@ -54,12 +54,6 @@ std::uint32_t session_table::allocate() {
   return slot;
 }
 
-session* session_table::get(std::uint32_t slot, std::uint32_t generation) {
-  if (slot >= slots_.size()) return nullptr;
-  session& s = slots_[slot];
-  return (s.generation == generation && s.bound()) ? &s : nullptr;
-}
-
 std::uint32_t session_table::find_slot(std::string_view session_id) const {
   std::uint32_t slot = by_id_.find(slot_index::hash(session_id),
                                    [&](std::uint32_t s) { return slots_[s].session_id() == session_id; });

@@ -54,8 +54,13 @@ class session_table {
  public:
   // A fresh slot (generation bumped); its fields are empty.
   std::uint32_t allocate();
-  // The session if slot/generation still name a bound session.
-  session* get(std::uint32_t slot, std::uint32_t generation);
+  // The session if slot/generation still name a bound session. Inline: every delivery looks its
+  // session up when stamped and again when its 200 settles.
+  session* get(std::uint32_t slot, std::uint32_t generation) {
+    if (slot >= slots_.size()) return nullptr;
+    session& s = slots_[slot];
+    return (s.generation == generation && s.bound()) ? &s : nullptr;
+  }
   static constexpr std::uint32_t npos = UINT32_MAX;
   std::uint32_t find_slot(std::string_view session_id) const;
   session& at(std::uint32_t slot) { return slots_[slot]; }
