@@ -105,6 +105,24 @@ if batch and herald:
               "while also reading and parsing a 200 for every SEND."]
 lines += ["", "Raw JSON of every run is in `build/perf-rel/perf-raw/" + stamp + "/` on the machine that ran it.", ""]
 
+zc = [(int(os.path.basename(p).split("-")[1]), load(os.path.basename(p)))
+      for p in glob.glob(os.path.join(raw, "zc-*-uring.json"))]
+zc = sorted((size, d, load(f"zc-{size}-uring-zc.json")) for size, d in zc if d)
+if zc:
+    lines += ["## Large bodies: sendmsg vs SENDMSG_ZC (physical-limit sender, 50 connections, 4 frames per call)", "",
+              "CPU is sender and sink together: on loopback the copy zero-copy saves the sender is made when the "
+              "data reaches the receiving socket.", "",
+              "| body bytes | sendmsg frames/s | SENDMSG_ZC frames/s | ZC / sendmsg | sendmsg frames per CPU-s | "
+              "ZC frames per CPU-s |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for size, d, z in zc:
+        per_cpu = lambda r: r["frames"] / (r["sender_cpu_s"] + r["sink_cpu_s"])
+        if z:
+            lines.append(f"| {size:,} | {fmt(d['frames_per_s'])} | {fmt(z['frames_per_s'])} | "
+                         f"{z['frames_per_s'] / d['frames_per_s']:.2f} | {fmt(per_cpu(d))} | {fmt(per_cpu(z))} |")
+        else:
+            lines.append(f"| {size:,} | {fmt(d['frames_per_s'])} | not supported here | | {fmt(per_cpu(d))} | |")
+    lines.append("")
+
 if scale:
     lines += ["## Scaling (closed loop, 2 messages in flight)", "",
               "| participants | connections | deliveries/s | per server core-s | completion p50 ms | p99 ms | "

@@ -68,6 +68,17 @@ log "physical limit (uring, $per_conn frames per call)"
 timeout 120 "$(bin perf_physical_limit)" --mode uring --connections $conns --size $size --duration $dur \
   --batch $per_conn --json >"$raw/phys-uring-batch.json"
 
+# The same sender with IORING_OP_SENDMSG_ZC for large bodies (issue #4: "large bodies may be [sent with
+# SEND_ZC], if measured faster"): frames per wall second and per CPU second of sender + sink together,
+# since on loopback the copy zero-copy avoids at the sender is made at delivery instead.
+log "physical limit: sendmsg vs SENDMSG_ZC at 4 KiB, 64 KiB and 256 KiB bodies"
+for zc_size in 4096 65536 262144; do
+  for mode in uring uring-zc; do
+    timeout 60 "$(bin perf_physical_limit)" --mode $mode --connections 50 --size $zc_size --batch 4 --duration 2 \
+      --json >"$raw/zc-$zc_size-$mode.json" 2>"$raw/zc-$zc_size-$mode.log" || rm -f "$raw/zc-$zc_size-$mode.json"
+  done
+done
+
 # 4. Herald: heraldd (one shard unless HERALD_PERF_SHARDS) + driver, closed loop.
 log "heraldd: $participants participants over $conns connections"
 timeout 600 "$(bin perf_herald_driver)" --participants $participants --connections $conns --size $size \

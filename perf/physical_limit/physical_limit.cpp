@@ -106,12 +106,17 @@ int listen_loopback(std::uint16_t& port) {
   return fd;
 }
 
-// One sendmsg in flight per connection, as heraldd's shard does; resubmitted on completion.
-bool run_uring(std::vector<sender_conn>& conns, const sample_frame& f, const config& cfg, double deadline) {
+// One sendmsg in flight per connection, as heraldd's shard does; resubmitted on completion. zero_copy:
+// IORING_OP_SENDMSG_ZC instead, to measure whether large bodies are worth sending without the copy
+// (issue #4 allows it "if measured faster"); its buffer-release notifications are counted, not awaited,
+// since the sample frame never changes.
+bool run_uring(std::vector<sender_conn>& conns, const sample_frame& f, const config& cfg, double deadline,
+               bool zero_copy) {
   io_uring ring;
   unsigned entries = 4096;
   if (io_uring_queue_init(entries, &ring, 0) != 0) return false;
   std::size_t inflight = 0;
+  long notifications = 0;  // zero-copy sends whose buffer release is still to be reported
   auto submit = [&](std::size_t i) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring);
     if (!sqe) {
@@ -119,7 +124,10 @@ bool run_uring(std::vector<sender_conn>& conns, const sample_frame& f, const con
       sqe = io_uring_get_sqe(&ring);
     }
     build_iov(conns[i], f, std::size_t(cfg.batch));
-    io_uring_prep_sendmsg(sqe, conns[i].fd, &conns[i].msg, MSG_NOSIGNAL);
+    if (zero_copy)
+      io_uring_prep_sendmsg_zc(sqe, conns[i].fd, &conns[i].msg, MSG_NOSIGNAL);
+    else
+      io_uring_prep_sendmsg(sqe, conns[i].fd, &conns[i].msg, MSG_NOSIGNAL);
     io_uring_sqe_set_data64(sqe, i);
     ++inflight;
   };
@@ -133,10 +141,15 @@ bool run_uring(std::vector<sender_conn>& conns, const sample_frame& f, const con
     std::vector<std::size_t> again;
     io_uring_for_each_cqe(&ring, head, cqe) {
       ++seen;
+      if (cqe->flags & IORING_CQE_F_NOTIF) {
+        --notifications;
+        continue;
+      }
+      if (cqe->flags & IORING_CQE_F_MORE) ++notifications;
       --inflight;
       std::size_t i = io_uring_cqe_get_data64(cqe);
       if (cqe->res < 0) {
-        std::fprintf(stderr, "sendmsg: %s\n", std::strerror(-cqe->res));
+        std::fprintf(stderr, "sendmsg%s: %s\n", zero_copy ? "_zc" : "", std::strerror(-cqe->res));
         ok = false;
         continue;
       }
@@ -145,6 +158,17 @@ bool run_uring(std::vector<sender_conn>& conns, const sample_frame& f, const con
     }
     io_uring_cq_advance(&ring, seen);
     for (std::size_t i : again) submit(i);
+  }
+  // The kernel still references the frame until every notification arrives.
+  while (notifications > 0 && now_s() < deadline + 10) {
+    io_uring_submit_and_wait(&ring, 1);
+    io_uring_cqe* cqe;
+    unsigned head, seen = 0;
+    io_uring_for_each_cqe(&ring, head, cqe) {
+      ++seen;
+      if (cqe->flags & IORING_CQE_F_NOTIF) --notifications;
+    }
+    io_uring_cq_advance(&ring, seen);
   }
   io_uring_queue_exit(&ring);
   return ok;
@@ -178,10 +202,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::string_view(argv[i]) == "--json") cfg.json = true;
   if (cfg.batch < 1 || cfg.batch * 3 > IOV_MAX || cfg.connections < 1 ||
-      (cfg.mode != "uring" && cfg.mode != "writev")) {
+      (cfg.mode != "uring" && cfg.mode != "uring-zc" && cfg.mode != "writev")) {
     std::fprintf(stderr,
                  "usage: perf_physical_limit [--connections N] [--size B] [--duration S] [--batch 1..341] "
-                 "[--mode uring|writev] [--json]\n");
+                 "[--mode uring|uring-zc|writev] [--json]\n");
     return 2;
   }
   sample_frame f = make_sample_frame(std::size_t(cfg.size), 123456);
@@ -206,8 +230,8 @@ int main(int argc, char** argv) {
   double t0 = now_s();
   // Process CPU, not thread CPU: io_uring may complete sends on io-wq worker threads of this process.
   double cpu0 = process_cpu_s(getpid());
-  bool ok = cfg.mode == "uring" ? run_uring(conns, f, cfg, t0 + cfg.duration)
-                                : run_writev(conns, f, cfg, t0 + cfg.duration);
+  bool ok = cfg.mode == "writev" ? run_writev(conns, f, cfg, t0 + cfg.duration)
+                                 : run_uring(conns, f, cfg, t0 + cfg.duration, cfg.mode == "uring-zc");
   std::uint64_t sent = 0;
   for (auto& c : conns) sent += c.sent;
   // The sink catches up before the clock stops, so the figure counts frames that arrived.
