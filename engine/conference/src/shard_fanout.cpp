@@ -25,6 +25,10 @@ constexpr std::size_t submit_every_frames = 512;
 constexpr std::size_t stamp_slice_frames = 2048;
 // Queued messages stamped together, connection by connection (the oldest this many).
 constexpr std::size_t stamp_merge_window = 16;
+// How far ahead a fan-out fetches a target's session, then its frame bytes: a stamp takes ~100-200 ns,
+// so a few targets of lead cover a memory miss.
+constexpr std::uint32_t kPrefetchSession = 16;
+constexpr std::uint32_t kPrefetchBytes = 8;
 }  // namespace
 
 shard_service::shard_service(engine& eng, reactor::shard& shard) : engine_(eng), shard_(shard) {
@@ -87,13 +91,6 @@ void shard_service::deliver(fanout_slice slice) {
 // and one sendmsg carries all their frames for it instead of one message's. A run longer than a slice
 // (a relay) is cut, and the messages after it wait for its end. Queued frames are submitted at
 // connection boundaries.
-namespace {
-// How far ahead stamp_pending fetches a target's session and then its frame bytes: a stamp takes
-// ~100-200 ns, so a few targets of lead cover a memory miss.
-constexpr std::uint32_t kPrefetchSession = 16;
-constexpr std::uint32_t kPrefetchBytes = 8;
-}  // namespace
-
 void shard_service::stamp_pending() {
   stamp_deferred_ = false;
   std::size_t frames_since_submit = 0;
@@ -182,6 +179,8 @@ void shard_service::group_by_connection(std::vector<fanout_target>& targets,
   target_conn_.resize(targets.size());
   std::uint32_t buckets = 1;
   for (std::size_t i = 0; i < targets.size(); ++i) {
+    // Roster order is not slot order (sessions bind connection by connection): fetch ahead.
+    if (i + kPrefetchSession < targets.size()) sessions_.prefetch(targets[i + kPrefetchSession].where.slot);
     const session* s = sessions_.get(targets[i].where.slot, targets[i].where.generation);
     const std::uint32_t key = s ? s->conn.index + 1 : gone;
     target_conn_[i] = key;
