@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -317,6 +318,38 @@ TEST(FrameTemplate, GeneratedTidAvoidsCollidingBody) {
   cpim::message cm;
   ASSERT_EQ(cpim::parse_final(frames[0].msg.body, cm), cpim::parse_error::ok);
   EXPECT_EQ(cm.body, body);
+}
+
+TEST(FrameTemplate, CallerTidOfEveryLegalLengthIsWrittenExactly) {
+  // Ids travel in machine words; each length 4..32 lands exactly in start line, Message-ID and end-line,
+  // and a longer one, which would overrun the fixed-size blocks reserved for it, is refused.
+  auto t = frame_template::make(conference_spec("body"));
+  ASSERT_TRUE(t.ok());
+  const std::string alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  fast_rng rng(1);
+  for (std::size_t n = msrp::min_transaction_id_chars; n <= msrp::max_transaction_id_chars; ++n) {
+    // Held in a buffer of exactly n bytes, so ASan sees a read past the id.
+    std::unique_ptr<char[]> tid(new char[n]);
+    for (std::size_t i = 0; i < n; ++i) tid[i] = alphabet[(i * 7 + n) % alphabet.size()];
+    recipient r = make_recipient(6);
+    r.transaction_id = std::string_view(tid.get(), n);
+    chunk_cursor c;
+    std::vector<char> buf(t->max_stamp_bytes(r));
+    auto f = t->stamp(r, buf, c, rng);
+    ASSERT_TRUE(f.ok()) << n << ": " << to_string(f.error());
+    msrp::message m;
+    std::string one = std::string(f->header) + std::string(f->body) + std::string(f->end_line);
+    ASSERT_EQ(msrp::parse(one, m).status, msrp::parse_status::complete) << n;
+    EXPECT_EQ(m.transaction_id, r.transaction_id) << n;
+    EXPECT_EQ(m.message_id, r.transaction_id) << n;
+    EXPECT_EQ(c.transaction_id(), r.transaction_id) << n;
+  }
+  const std::string too_long(msrp::max_transaction_id_chars + 1, 'x');
+  recipient r = make_recipient(6);
+  r.transaction_id = too_long;
+  chunk_cursor c;
+  std::vector<char> buf(t->max_stamp_bytes(r));
+  EXPECT_EQ(t->stamp(r, buf, c, rng).error(), fanout_error::bad_transaction_id);
 }
 
 TEST(FrameTemplate, CallerTidIsUsedForEveryChunk) {
