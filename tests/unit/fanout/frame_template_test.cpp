@@ -155,15 +155,21 @@ TEST(FrameTemplate, HeaderHasTheMsrpEncoderLinesWithPathsFirst) {
   EXPECT_EQ(f->end_line, std::string_view(end, e));
 }
 
+// The first frame to recipient number n, its header in buf (which must outlive the frame).
+result<stamped_frame, fanout_error> first_frame(const frame_template& t, int n, std::vector<char>& buf) {
+  recipient r = make_recipient(n);
+  chunk_cursor c;
+  fast_rng rng{static_cast<std::uint64_t>(n)};
+  buf.resize(t.max_stamp_bytes(r));
+  return t.stamp(r, buf, c, rng);
+}
+
 TEST(FrameTemplate, BodyIsSharedNotCopied) {
   std::string body = binary_body(500, 2);
   auto t = frame_template::make(conference_spec(body));
   ASSERT_TRUE(t.ok());
-  recipient r = make_recipient(1);
-  chunk_cursor c;
-  fast_rng rng(1);
-  std::vector<char> buf(t->max_stamp_bytes(r));
-  auto f = t->stamp(r, buf, c, rng);
+  std::vector<char> buf, buf2;
+  auto f = first_frame(*t, 1, buf);
   ASSERT_TRUE(f.ok());
   // The shared span is the CPIM suffix then the body: the per-recipient header stops at the CPIM To.
   EXPECT_EQ(f->body.data() + t->cpim_suffix().size(), t->body().data());
@@ -171,10 +177,7 @@ TEST(FrameTemplate, BodyIsSharedNotCopied) {
   EXPECT_EQ(f->body.substr(t->cpim_suffix().size()), body);
   EXPECT_TRUE(f->header.ends_with(std::string(make_recipient(1).cpim_to)));
   // The second recipient's frame points at the same bytes.
-  recipient r2 = make_recipient(2);
-  chunk_cursor c2;
-  std::vector<char> buf2(t->max_stamp_bytes(r2));
-  auto f2 = t->stamp(r2, buf2, c2, rng);
+  auto f2 = first_frame(*t, 2, buf2);
   ASSERT_TRUE(f2.ok());
   EXPECT_EQ(f2->body.data(), f->body.data());
 }
@@ -189,11 +192,8 @@ TEST(FrameTemplate, SuffixGoesIntoTheStorageHeadroomWithoutCopyingTheBody) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->body().data(), body);
   EXPECT_EQ(t->body(), "BODY");
-  recipient r = make_recipient(1);
-  chunk_cursor c;
-  fast_rng rng(1);
-  std::vector<char> buf(t->max_stamp_bytes(r));
-  auto f = t->stamp(r, buf, c, rng);
+  std::vector<char> buf;
+  auto f = first_frame(*t, 1, buf);
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->body, std::string(t->cpim_suffix()) + "BODY");
   EXPECT_EQ(f->body.data() + t->cpim_suffix().size(), body);
