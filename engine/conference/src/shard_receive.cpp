@@ -314,7 +314,7 @@ int shard_service::accept_participant_message(session& s, std::string_view conte
   if (is_cpim(content_type)) {
     if (cpim::parse_final(bytes, parsed) != cpim::parse_error::ok) return msrp::status_unintelligible;
     spec.body = parsed.body;
-    made = fanout::frame_template::from_participant(parsed, s.address(), sender_name, spec);
+    made = fanout::frame_template::from_participant(parsed, s.address(), sender_name, std::move(spec));
   } else {
     if (content_type.empty()) return msrp::status_unintelligible;
     inner = "Content-Type: " + std::string(content_type) + "\r\n";

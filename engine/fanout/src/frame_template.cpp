@@ -402,7 +402,9 @@ result<frame_template, fanout_error> frame_template::finish(frame_template t, te
   t.first_chunk_run_ = {f0, std::size_t(rp - f0)};
   t.later_chunk_run_ = later_run;
 
-  if (spec.body_storage && !spec.body.empty()) {
+  // Only a non-empty body inside the caller's storage can have its bytes reused below.
+  const bool body_in_storage = spec.body_storage && !spec.body.empty();
+  if (body_in_storage) {
     const char* b = spec.body_storage.data();
     if (spec.body.data() < b || spec.body.data() + spec.body.size() > b + spec.body_storage.size())
       return fanout_error::body_outside_storage;
@@ -413,11 +415,11 @@ result<frame_template, fanout_error> frame_template::finish(frame_template t, te
   const std::string_view suffix = t.cpim_suffix_;
   shared_buffer storage = std::move(spec.body_storage);
   const std::size_t tail_size = suffix.size() + spec.body.size();
-  if (storage && !spec.body.empty() && std::size_t(spec.body.data() - storage.data()) >= suffix.size() &&
+  if (body_in_storage && std::size_t(spec.body.data() - storage.data()) >= suffix.size() &&
       std::memcmp(spec.body.data() - suffix.size(), suffix.data(), suffix.size()) == 0) {
     // A participant's CPIM whose From/To lines come first: what precedes its body is the suffix already.
     t.tail_ = {spec.body.data() - suffix.size(), tail_size};
-  } else if (storage && !spec.body.empty() && spec.body.data() == storage.data() && storage.prepend(suffix)) {
+  } else if (body_in_storage && spec.body.data() == storage.data() && storage.prepend(suffix)) {
     t.tail_ = {storage.data(), tail_size};
   } else {
     shared_buffer joined = shared_buffer::allocate(tail_size);
