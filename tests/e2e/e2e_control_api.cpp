@@ -125,7 +125,8 @@ TEST(ControlApiToken, WithoutOrWithWrongBearerToken_401_WithTheRightOne_200) {
   conference_fixture f;
   ASSERT_TRUE(f.start({"--shards", "1", "--token-file", token.path})) << f.daemon.log();
   std::uint16_t port = f.daemon.control_port();
-  EXPECT_EQ(http_request(port, "GET", "/healthz").status, 401);
+  EXPECT_EQ(http_request(port, "GET", "/metrics").status, 401);
+  EXPECT_EQ(http_request(port, "GET", "/v1/health").status, 401);
   EXPECT_EQ(http_request(port, "POST", "/v1/conferences", R"({"uri":"sip:a@b.c"})").status, 401);
   EXPECT_EQ(http_request(port, "GET", "/metrics", "", "wrong-token").status, 401);
   EXPECT_EQ(http_request(port, "GET", "/healthz", "", "s3cret-token-value").status, 200);

@@ -329,12 +329,15 @@ const std::vector<api_case>& api_cases() {
 
         // Bearer token (RFC 6750): refused with 401, the connection kept for a corrected request.
         {"NoAuthorization",
-         "GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n",
+         "GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n",
          {err(401, "unauthorized")},
          fate::kept,
          "missing_credentials"},
+        // Liveness is the one answer without the token, and it says nothing but ok (or draining).
+        {"HealthzWithoutToken", "GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n", {{200, ""}}, fate::kept,
+         R"({"status":"ok"})"},
         {"WrongToken",
-         "GET /healthz HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer not-the-token\r\n\r\n",
+         "GET /v1/conferences HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer not-the-token\r\n\r\n",
          {err(401, "unauthorized")},
          fate::kept,
          "invalid_token"},
@@ -344,7 +347,7 @@ const std::vector<api_case>& api_cases() {
          fate::kept,
          "malformed_credentials"},
         {"TokenWithTrailingGarbage",
-         "GET /healthz HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + std::string(kToken) +
+         "GET /metrics HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + std::string(kToken) +
              " extra\r\n\r\n",
          {err(401, "unauthorized")},
          fate::kept,
@@ -701,14 +704,16 @@ const std::vector<msrp_case>& msrp_cases() {
         {"MebibyteChunk", via::fresh,
          send_with_body("huge1234", std::string(1 << 20, 'x'), "Content-Type: text/plain\r\n"), "huge1234", 0,
          fate::closed},
-        // A bodiless request whose end-line names another transaction never ends (§7.1); --header-timeout
-        // closes it.
+        // A bodiless request whose end-line names another transaction (§7.1): its tid and paths were read,
+        // so it is answered, but where it ends cannot be trusted, so the connection goes too.
         {"EndLineWithForeignTid", via::fresh, "MSRP ftid1234 SEND\r\n" + paths() + "-------other999$\r\n",
-         "ftid1234", 0, fate::closed},
+         "ftid1234", 400, fate::closed},
 
         // Methods and sessions (§7.3).
         {"UnknownMethod", via::fresh, msrp("meth1234", "FROBNICATE", paths()), "meth1234", 501},
-        {"LowercaseMethod", via::fresh, msrp("lcme1234", "send", paths()), "lcme1234", 400},
+        // "send" is not a method (1*UPALPHA): the start line is bad, nothing after it was read, so nobody
+        // can be answered and the connection closes rather than leave the peer waiting.
+        {"LowercaseMethod", via::fresh, msrp("lcme1234", "send", paths()), "lcme1234", 0, fate::closed},
         {"UnknownSession", via::fresh, msrp("sess1234", "SEND", paths() + bodiless), "sess1234", 481},
         {"FromPathNotTheBoundPeer", via::owner,
          msrp("spof1234", "SEND", paths("{victim}", "msrp://127.0.0.1:9/impostor;tcp") + bodiless),
@@ -716,22 +721,23 @@ const std::vector<msrp_case>& msrp_cases() {
         {"SessionBoundToAnotherConnection", via::fresh,
          msrp("bind1234", "SEND", paths("{victim}", "{peer}") + bodiless), "bind1234", 506},
 
-        // To-Path and From-Path (§7.1: the first two headers, in that order). Without both there is no
-        // address to answer to, so nothing is sent; the framing survives.
+        // To-Path and From-Path (§7.1: the first two headers, in that order). Without both read there is no
+        // address to answer to: the connection closes (counted in herald_malformed_closed_total), never
+        // silence.
         {"MissingToPath", via::fresh,
-         msrp("mtop1234", "SEND", "Message-ID: msg00001\r\nFrom-Path: {peer}\r\n"), "mtop1234", 0},
+         msrp("mtop1234", "SEND", "Message-ID: msg00001\r\nFrom-Path: {peer}\r\n"), "mtop1234", 0, fate::closed},
         {"FromPathWithoutToPath", via::fresh, msrp("ofro1234", "SEND", "From-Path: {peer}\r\n"), "ofro1234",
-         0},
+         0, fate::closed},
         {"MissingFromPath", via::fresh,
-         msrp("mfro1234", "SEND", "To-Path: {nosuch}\r\nMessage-ID: msg00001\r\n"), "mfro1234", 0},
+         msrp("mfro1234", "SEND", "To-Path: {nosuch}\r\nMessage-ID: msg00001\r\n"), "mfro1234", 0, fate::closed},
         {"FromPathBeforeToPath", via::fresh,
-         msrp("order123", "SEND", "From-Path: {peer}\r\nTo-Path: {nosuch}\r\n"), "order123", 400},
+         msrp("order123", "SEND", "From-Path: {peer}\r\nTo-Path: {nosuch}\r\n"), "order123", 0, fate::closed},
         {"ToPathRepeatedAfterFromPath", via::fresh,
          msrp("twot1234", "SEND", paths() + "To-Path: {nosuch}\r\n"), "twot1234", 400},
         {"ToPathNotAnMsrpUri", via::fresh, msrp("touri123", "SEND", paths("http://127.0.0.1/x", "{peer}")),
-         "touri123", 0},
+         "touri123", 0, fate::closed},
         {"FromPathNotAnMsrpUri", via::fresh, msrp("frur1234", "SEND", paths("{nosuch}", "sip:x@example.com")),
-         "frur1234", 0},
+         "frur1234", 0, fate::closed},
 
         // Header syntax (§9): 400 Unintelligible, the message skipped, the connection kept.
         {"ByteRangeGarbage", via::fresh,
@@ -767,7 +773,9 @@ const std::vector<msrp_case>& msrp_cases() {
         // §7.3: 415 is the answer for a media type the recipient does not understand.
         {"UnparseableContentType", via::fresh, send_with_body("bdct1234", "hello", "Content-Type: text\r\n"),
          "bdct1234", 415},
-        {"BadContinuationFlag", via::fresh, msrp("flag1234", "SEND", paths(), "!"), "flag1234", 400},
+        // An end-line with a bad flag: answered (its paths were read), then closed (its end is unknown).
+        {"BadContinuationFlag", via::fresh, msrp("flag1234", "SEND", paths(), "!"), "flag1234", 400,
+         fate::closed},
         // §7.1: only this transaction's end-line ends the data; another one inside the body is data.
         {"ForeignEndLineInsideBodyIsData", via::fresh,
          send_with_body("body1234", "before\r\n-------other999$\r\nafter", "Content-Type: text/plain\r\n"),

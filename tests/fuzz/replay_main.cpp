@@ -34,8 +34,10 @@ int main(int argc, char** argv) {
     }
   }
   if (files == 0) {
-    std::fprintf(stderr, "no corpus files replayed\n");
-    return 1;
+    // A target whose corpus is still empty has nothing to replay: skipped (ctest SKIP_RETURN_CODE), not
+    // failed and not passed, as liburing's tests report a missing feature.
+    std::printf("skipped: the corpus is empty\n");
+    return 77;
   }
   std::printf("replayed %zu inputs\n", files);
   return 0;

@@ -1,13 +1,14 @@
 // Control API handlers: each route validated, applied to the engine, answered with JSON.
-#include <charconv>
 #include <string>
 
 #include "herald/api/server.hpp"
 #include "herald/control/auth.hpp"
 #include "herald/control/http_response.hpp"
 #include "herald/control/json_writer.hpp"
+#include "herald/control/query.hpp"
 #include "herald/control/requests.hpp"
 #include "herald/control/router.hpp"
+#include "herald/core/ascii.hpp"
 #include "herald/core/clock.hpp"
 
 namespace herald::api {
@@ -28,8 +29,8 @@ int status_for(directory_error e) {
     case directory_error::no_such_session:
       return 404;
     case directory_error::duplicate_address:
+    case directory_error::duplicate_uri:
     case directory_error::session_bound_elsewhere:
-      return 409;
     case directory_error::too_many_conferences:
     case directory_error::too_many_participants:
       return 409;
@@ -39,30 +40,41 @@ int status_for(directory_error e) {
   return 500;
 }
 
-void directory_failure(std::string& out, directory_error e, bool keep_alive, std::string_view detail = {}) {
-  std::string message(conference::to_string(e));
-  if (!detail.empty()) {
-    message += ": ";
-    message += detail;
+// What the request named, so the error message says which thing was not found or clashed.
+struct subject {
+  std::string_view conference_id;
+  std::string_view participant_id;
+  std::string_view address;  // duplicate_address
+  std::string_view uri;      // duplicate_uri
+};
+
+std::string describe(directory_error e, const subject& what) {
+  auto quoted = [](std::string_view v) { return "'" + std::string(v) + "'"; };
+  switch (e) {
+    case directory_error::no_such_conference:
+      return what.uri.empty() ? "no conference with id " + quoted(what.conference_id)
+                              : "no conference with uri " + quoted(what.uri);
+    case directory_error::no_such_participant:
+      return "no participant with id " + quoted(what.participant_id) + " in conference " +
+             quoted(what.conference_id);
+    case directory_error::duplicate_address:
+      return "address " + quoted(what.address) + " is already a participant of conference " +
+             quoted(what.conference_id);
+    case directory_error::duplicate_uri:
+      return "a conference with uri " + quoted(what.uri) + " already exists";
+    case directory_error::too_many_conferences:
+      return "the --max-conferences limit is reached";
+    case directory_error::too_many_participants:
+      return "conference " + quoted(what.conference_id) + " is at the --max-participants limit";
+    case directory_error::entropy_unavailable:
+      return "the system random source failed; try again";
+    default:
+      return std::string(conference::to_string(e));
   }
-  control::write_json_error(out, status_for(e), conference::to_string(e), message, keep_alive);
 }
 
-std::string_view query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    std::string_view pair = query.substr(0, query.find('&'));
-    query = pair.size() < query.size() ? query.substr(pair.size() + 1) : std::string_view{};
-    auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name)
-      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-  }
-  return {};
-}
-
-std::size_t parse_size(std::string_view s, std::size_t fallback) {
-  std::size_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return (ec == std::errc() && p == s.data() + s.size()) ? v : fallback;
+void directory_failure(std::string& out, directory_error e, bool keep_alive, const subject& what) {
+  control::write_json_error(out, status_for(e), conference::to_string(e), describe(e, what), keep_alive);
 }
 
 void write_participant(control::json_writer& w, const conference::participant& p,
@@ -76,15 +88,88 @@ void write_participant(control::json_writer& w, const conference::participant& p
   w.end_object();
 }
 
+void write_conference_fields(control::json_writer& w, const conference::conference_info& info) {
+  w.key("id").value(info.id).key("uri").value(info.uri);
+  if (!info.display_name.empty()) w.key("display_name").value(info.display_name);
+  w.key("participant_count").value(static_cast<std::uint64_t>(info.participant_count));
+}
+
+constexpr std::size_t kDefaultPage = 100;
+constexpr std::size_t kMaxPage = 1000;
+
+// offset/limit (and any other fields given) from the query; false with a 400 written into out.
+bool read_query(const control::request& req, std::span<control::query_field> fields, std::string& out) {
+  std::string bad;
+  control::query_error e = control::parse_query(req.query, fields, bad);
+  if (e != control::query_error::ok) {
+    control::write_json_error(out, 400, control::to_string(e), "query parameter '" + bad + "': " +
+                              std::string(control::to_string(e)), req.keep_alive);
+    return false;
+  }
+  return true;
+}
+
+struct page {
+  std::size_t offset = 0;
+  std::size_t limit = kDefaultPage;
+};
+
+bool read_page(const control::request& req, const control::query_field& offset, const control::query_field& limit,
+               page& p, std::string& out) {
+  auto bad = [&](std::string_view name, std::string_view range) {
+    control::write_json_error(out, 400, "bad_number",
+                              "query parameter '" + std::string(name) + "' must be a whole number " +
+                                  std::string(range),
+                              req.keep_alive);
+    return false;
+  };
+  if (offset.present && !control::parse_count(offset.value, SIZE_MAX, p.offset)) return bad("offset", ">= 0");
+  if (limit.present && (!control::parse_count(limit.value, kMaxPage, p.limit) || p.limit == 0))
+    return bad("limit", "from 1 to 1000");
+  return true;
+}
+
+// RFC 8259 §11: application/json, parameters allowed (charset is meaningless but harmless).
+bool is_json(std::string_view content_type) {
+  return ascii::iequals(ascii::trim_wsp(content_type.substr(0, content_type.find(';'))), "application/json");
+}
+
+bool is_write(control::method m) {
+  return m == control::method::post || m == control::method::put || m == control::method::patch ||
+         m == control::method::delete_;
+}
+
+msrp::report_mode report_mode_of(control::failure_report_mode m) {
+  switch (m) {
+    case control::failure_report_mode::yes:
+      return msrp::report_mode::yes;
+    case control::failure_report_mode::no:
+      return msrp::report_mode::no;
+    case control::failure_report_mode::partial:
+      return msrp::report_mode::partial;
+  }
+  return msrp::report_mode::unset;
+}
+
 }  // namespace
 
 bool handlers::authorized(const control::request& req, std::string& out) const {
   if (cfg_.token.empty()) return true;
+  // Liveness answers without the token (probes should not carry a secret) and says nothing else.
+  if (req.path == "/healthz" && req.verb == control::method::get) return true;
   control::auth_error a = control::check_bearer(req.authorization, cfg_.token);
   if (a == control::auth_error::ok) return true;
   control::header extra[] = {{"WWW-Authenticate", control::www_authenticate(a)}};
   control::write_json_error(out, 401, "unauthorized", control::to_string(a), req.keep_alive, extra);
   return false;
+}
+
+void handlers::health(std::string& out, bool keep_alive) const {
+  if (engine_.draining()) {
+    control::write_response(out, 503, kJson, R"({"status":"draining"})", keep_alive);
+  } else {
+    control::write_response(out, 200, kJson, R"({"status":"ok"})", keep_alive);
+  }
 }
 
 void handlers::handle(const control::request& req, std::string& out) {
@@ -98,12 +183,7 @@ void handlers::handle(const control::request& req, std::string& out) {
       return;
     }
     if (req.path == "/metrics") return metrics(out, keep_alive);
-    if (engine_.draining()) {
-      control::write_response(out, 503, kJson, R"({"status":"draining"})", keep_alive);
-    } else {
-      control::write_response(out, 200, kJson, R"({"status":"ok"})", keep_alive);
-    }
-    return;
+    return health(out, keep_alive);
   }
   constexpr std::string_view kMessages = "/v1/messages/";
   if (req.path.substr(0, kMessages.size()) == kMessages) {
@@ -133,16 +213,32 @@ void handlers::handle(const control::request& req, std::string& out) {
     }
     return;
   }
+  // While draining nothing may change: reads keep answering (message status above all), writes do not.
+  if (is_write(req.verb) && engine_.draining()) {
+    control::write_json_error(out, 503, "draining", "server is shutting down; no changes are accepted",
+                              keep_alive);
+    return;
+  }
+  // Every body this API takes is JSON; another media type is refused before it is read as one.
+  if ((req.has_content_length && req.content_length > 0) && !is_json(req.content_type)) {
+    control::write_json_error(out, 415, "unsupported_media_type",
+                              "request body must be application/json (Content-Type was '" +
+                                  std::string(req.content_type) + "')",
+                              keep_alive);
+    return;
+  }
+  const subject what{route.id, route.pid, {}, {}};
   switch (route.route) {
+    case control::route_id::list_conferences:
+      return list_conferences(req, out);
     case control::route_id::create_conference:
       return create_conference(req, out);
     case control::route_id::get_conference:
-      return get_conference(route.id, req.query, out, keep_alive);
     case control::route_id::list_participants:
-      return get_conference(route.id, req.query, out, keep_alive);
+      return get_conference(route.id, req, out);
     case control::route_id::delete_conference: {
       directory_error e = engine_.delete_conference(route.id);
-      if (e != directory_error::ok) return directory_failure(out, e, keep_alive);
+      if (e != directory_error::ok) return directory_failure(out, e, keep_alive, what);
       control::write_response(out, 204, {}, {}, keep_alive);
       return;
     }
@@ -152,36 +248,66 @@ void handlers::handle(const control::request& req, std::string& out) {
       return add_participants_batch(route.id, req, out);
     case control::route_id::remove_participant: {
       directory_error e = engine_.remove_participant(route.id, route.pid);
-      if (e != directory_error::ok) return directory_failure(out, e, keep_alive);
+      if (e != directory_error::ok) return directory_failure(out, e, keep_alive, what);
       control::write_response(out, 204, {}, {}, keep_alive);
       return;
     }
     case control::route_id::get_participant: {
-      std::vector<conference::participant> all;
-      directory_error e = engine_.dir().list_participants(route.id, 0, SIZE_MAX, all);
-      if (e != directory_error::ok) return directory_failure(out, e, keep_alive);
-      for (const auto& p : all) {
-        if (p.id != route.pid) continue;
-        std::string body;
-        control::json_writer w(body);
-        write_participant(w, p, engine_);
-        control::write_response(out, 200, kJson, body, keep_alive);
-        return;
-      }
-      return directory_failure(out, directory_error::no_such_participant, keep_alive);
+      conference::participant p;
+      directory_error e = engine_.dir().get_participant(route.id, route.pid, p);
+      if (e != directory_error::ok) return directory_failure(out, e, keep_alive, what);
+      std::string body;
+      control::json_writer w(body);
+      write_participant(w, p, engine_);
+      control::write_response(out, 200, kJson, body, keep_alive);
+      return;
     }
     case control::route_id::send_message:
       return send_message(route.id, req, out);
     case control::route_id::health:
-      control::write_response(out, engine_.draining() ? 503 : 200, kJson,
-                              engine_.draining() ? R"({"status":"draining"})" : R"({"status":"ok"})",
-                              keep_alive);
-      return;
-    case control::route_id::list_conferences:
+      return health(out, keep_alive);
     case control::route_id::none:
       break;
   }
   control::write_json_error(out, 404, "not_found", "no such route", keep_alive);
+}
+
+void handlers::list_conferences(const control::request& req, std::string& out) {
+  control::query_field fields[] = {{"offset", {}, false}, {"limit", {}, false}, {"uri", {}, false}};
+  if (!read_query(req, fields, out)) return;
+  std::string json;
+  control::json_writer w(json);
+  if (fields[2].present) {
+    // A front end's lookup by the INVITE's Request-URI: one conference or 404.
+    if (fields[0].present || fields[1].present) {
+      control::write_json_error(out, 400, "conflicting_parameters", "uri is a lookup: it takes no offset or limit",
+                                req.keep_alive);
+      return;
+    }
+    conference::conference_info info;
+    directory_error e = engine_.dir().find_conference_by_uri(fields[2].value, info);
+    if (e != directory_error::ok) return directory_failure(out, e, req.keep_alive, subject{{}, {}, {}, fields[2].value});
+    w.begin_object();
+    write_conference_fields(w, info);
+    w.end_object();
+    control::write_response(out, 200, kJson, json, req.keep_alive);
+    return;
+  }
+  page p;
+  if (!read_page(req, fields[0], fields[1], p, out)) return;
+  std::vector<conference::conference_info> list;
+  std::size_t total = 0;
+  engine_.dir().list_conferences(p.offset, p.limit, list, total);
+  w.begin_object().key("total").value(static_cast<std::uint64_t>(total));
+  w.key("offset").value(static_cast<std::uint64_t>(p.offset)).key("limit").value(static_cast<std::uint64_t>(p.limit));
+  w.key("conferences").begin_array();
+  for (const auto& info : list) {
+    w.begin_object();
+    write_conference_fields(w, info);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  control::write_response(out, 200, kJson, json, req.keep_alive);
 }
 
 void handlers::create_conference(const control::request& req, std::string& out) {
@@ -190,7 +316,7 @@ void handlers::create_conference(const control::request& req, std::string& out) 
   if (!err.ok()) return control::write_decode_error(out, err, req.keep_alive);
   conference::conference_info info;
   directory_error e = engine_.dir().create_conference(body.uri, body.display_name.value_or(""), info);
-  if (e != directory_error::ok) return directory_failure(out, e, req.keep_alive);
+  if (e != directory_error::ok) return directory_failure(out, e, req.keep_alive, subject{{}, {}, {}, body.uri});
   std::string json;
   control::json_writer w(json);
   w.begin_object().key("id").value(info.id).key("uri").value(info.uri);
@@ -199,28 +325,24 @@ void handlers::create_conference(const control::request& req, std::string& out) 
   control::write_response(out, 201, kJson, json, req.keep_alive);
 }
 
-void handlers::get_conference(std::string_view id, std::string_view query, std::string& out,
-                              bool keep_alive) {
+void handlers::get_conference(std::string_view id, const control::request& req, std::string& out) {
+  control::query_field fields[] = {{"offset", {}, false}, {"limit", {}, false}};
+  page p;
+  if (!read_query(req, fields, out) || !read_page(req, fields[0], fields[1], p, out)) return;
   conference::conference_info info;
   directory_error e = engine_.dir().get_conference(id, info);
-  if (e != directory_error::ok) return directory_failure(out, e, keep_alive);
-  std::size_t offset = parse_size(query_param(query, "offset"), 0);
-  std::size_t limit = std::min<std::size_t>(parse_size(query_param(query, "limit"), 100), 1000);
-  std::vector<conference::participant> page;
-  engine_.dir().list_participants(id, offset, limit, page);
+  if (e != directory_error::ok) return directory_failure(out, e, req.keep_alive, subject{id, {}, {}, {}});
+  std::vector<conference::participant> list;
+  engine_.dir().list_participants(id, p.offset, p.limit, list);
   std::string json;
   control::json_writer w(json);
-  w.begin_object().key("id").value(info.id).key("uri").value(info.uri);
-  if (!info.display_name.empty()) w.key("display_name").value(info.display_name);
-  w.key("participant_count").value(static_cast<std::uint64_t>(info.participant_count));
-  w.key("offset")
-      .value(static_cast<std::uint64_t>(offset))
-      .key("limit")
-      .value(static_cast<std::uint64_t>(limit));
+  w.begin_object();
+  write_conference_fields(w, info);
+  w.key("offset").value(static_cast<std::uint64_t>(p.offset)).key("limit").value(static_cast<std::uint64_t>(p.limit));
   w.key("participants").begin_array();
-  for (const auto& p : page) write_participant(w, p, engine_);
+  for (const auto& participant : list) write_participant(w, participant, engine_);
   w.end_array().end_object();
-  control::write_response(out, 200, kJson, json, keep_alive);
+  control::write_response(out, 200, kJson, json, req.keep_alive);
 }
 
 void handlers::add_participant(std::string_view id, const control::request& req, std::string& out) {
@@ -229,7 +351,8 @@ void handlers::add_participant(std::string_view id, const control::request& req,
   if (!err.ok()) return control::write_decode_error(out, err, req.keep_alive);
   conference::participant p;
   directory_error e = engine_.dir().add_participant(id, body.address, body.display_name.value_or(""), p);
-  if (e != directory_error::ok) return directory_failure(out, e, req.keep_alive, body.address);
+  if (e != directory_error::ok)
+    return directory_failure(out, e, req.keep_alive, subject{id, {}, body.address, {}});
   std::string json;
   control::json_writer w(json);
   write_participant(w, p, engine_);
@@ -246,7 +369,7 @@ void handlers::add_participants_batch(std::string_view id, const control::reques
   std::vector<conference::participant> added;
   std::string duplicate;
   directory_error e = engine_.dir().add_participants(id, std::move(entries), added, duplicate);
-  if (e != directory_error::ok) return directory_failure(out, e, req.keep_alive, duplicate);
+  if (e != directory_error::ok) return directory_failure(out, e, req.keep_alive, subject{id, {}, duplicate, {}});
   std::string json;
   json.reserve(added.size() * 128);
   control::json_writer w(json);
@@ -260,14 +383,17 @@ void handlers::send_message(std::string_view id, const control::request& req, st
   control::send_message_request body;
   control::decode_error err = control::decode_send_message(req.body, body);
   if (!err.ok()) return control::write_decode_error(out, err, req.keep_alive);
-  conference::system_message msg;
+  conference::message_submission msg;
   msg.conference_id = std::string(id);
   msg.to = std::move(body.to);
   msg.subject = body.subject.value_or("");
+  if (body.success_report) msg.success_report = msrp::report_mode::yes;
+  if (body.failure_report) msg.failure_report = report_mode_of(*body.failure_report);
   if (body.kind == control::body_kind::external) {
     conference::external_reference x;
     x.url = body.external.url;
     x.content_type = body.external.content_type;
+    x.content_id = body.external.content_id.value_or("");
     x.has_size = body.external.size.has_value();
     x.size = body.external.size.value_or(0);
     x.has_expiration = body.external.expiration_unix.has_value();
@@ -277,36 +403,42 @@ void handlers::send_message(std::string_view id, const control::request& req, st
     msg.content_type = std::move(body.content_type);
     msg.body = shared_buffer::copy_of(body.body, fanout::body_headroom_bytes);
   }
-  conference::send_result r = engine_.send_system_message(std::move(msg));
+  conference::submit_result r = engine_.submit(std::move(msg));
   std::string json;
   control::json_writer w(json);
   switch (r.error) {
-    case conference::send_error::ok:
+    case conference::submit_error::ok:
       w.begin_object().key("id").value(r.record->id());
       w.key("recipients").value(static_cast<std::uint64_t>(r.record->recipients())).end_object();
       control::write_response(out, 202, kJson, json, req.keep_alive);
       return;
-    case conference::send_error::unknown_recipients:
+    case conference::submit_error::unknown_recipients:
       w.begin_object().key("error").begin_object();
-      w.key("code").value("unknown_recipients").key("message").value("recipients are not participants");
+      w.key("code").value("unknown_recipients");
+      w.key("message").value(std::to_string(r.unknown.size()) + " recipient(s) are not participants of conference '" +
+                             std::string(id) + "'");
       w.key("addresses").begin_array();
       for (const auto& a : r.unknown) w.value(a);
       w.end_array().end_object().end_object();
       control::write_response(out, 422, kJson, json, req.keep_alive);
       return;
-    case conference::send_error::no_such_conference:
-      return directory_failure(out, directory_error::no_such_conference, req.keep_alive);
-    case conference::send_error::draining:
+    case conference::submit_error::no_such_conference:
+      return directory_failure(out, directory_error::no_such_conference, req.keep_alive, subject{id, {}, {}, {}});
+    case conference::submit_error::draining:
       control::write_json_error(out, 503, "draining", "server is shutting down", req.keep_alive);
       return;
-    case conference::send_error::too_many_pending:
-      control::write_json_error(out, 429, "too_many_pending", "too many pending deliveries", req.keep_alive);
+    case conference::submit_error::too_many_pending:
+      control::write_json_error(out, 429, "too_many_pending",
+                                "conference '" + std::string(id) +
+                                    "' has --max-pending-deliveries undelivered recipients; retry later",
+                                req.keep_alive);
       return;
-    case conference::send_error::body_too_large:
+    case conference::submit_error::body_too_large:
       control::write_json_error(out, 413, "body_too_large", "message body exceeds --max-message-size",
                                 req.keep_alive);
       return;
-    case conference::send_error::bad_content:
+    case conference::submit_error::unreadable_content:
+    case conference::submit_error::unusable_content:
       control::write_json_error(out, 422, "bad_content", r.detail, req.keep_alive);
       return;
   }
@@ -320,14 +452,17 @@ void handlers::get_message(std::string_view id, std::string& out, bool keep_aliv
   }
   constexpr std::size_t kMaxFailuresListed = 1000;
   std::size_t n = record->recipients();
-  std::size_t delivered = record->delivered(), failed = record->failed();
+  // Counts are read before the total pending is derived, each at most one loop iteration behind the
+  // recipients' states (message_record::add_settled).
+  std::size_t delivered = record->delivered(), sent = record->sent(), failed = record->failed();
   std::string json;
   control::json_writer w(json);
   w.begin_object().key("id").value(record->id());
   w.key("recipients").value(static_cast<std::uint64_t>(n));
   w.key("delivered").value(static_cast<std::uint64_t>(delivered));
+  w.key("sent").value(static_cast<std::uint64_t>(sent));
   w.key("failed").value(static_cast<std::uint64_t>(failed));
-  w.key("pending").value(static_cast<std::uint64_t>(n - delivered - failed));
+  w.key("pending").value(static_cast<std::uint64_t>(n - delivered - sent - failed));
   if (std::uint64_t done = record->completed_ns())
     w.key("completion_ms").value(static_cast<std::uint64_t>((done - record->created_ns()) / 1'000'000));
   if (std::uint64_t written = record->last_written_ns())

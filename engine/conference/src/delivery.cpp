@@ -27,17 +27,18 @@ std::string_view to_string(failure_reason r) {
       return "not_connected";
     case failure_reason::shutdown:
       return "shutdown";
+    case failure_reason::outbox_full:
+      return "outbox_full";
   }
   return "unknown";
 }
 
-message_record::message_record(std::string id, std::shared_ptr<const roster> r, bool everyone,
-                               std::vector<std::uint32_t> members, std::uint64_t created_ns)
+message_record::message_record(std::string id, std::shared_ptr<const roster> r, recipient_set who,
+                               std::uint64_t created_ns)
     : id_(std::move(id)),
-      recipients_(everyone ? r->addresses.size() : members.size()),
+      recipients_(who.size(r->addresses.size())),
       roster_(std::move(r)),
-      everyone_(everyone),
-      members_(std::move(members)),
+      who_(std::move(who)),
       slots_(new slot[recipients_]),
       created_ns_(created_ns) {
   if (recipients_ == 0) completed_ns_.store(created_ns, std::memory_order_release);
@@ -45,7 +46,7 @@ message_record::message_record(std::string id, std::shared_ptr<const roster> r, 
 
 std::string message_record::address(std::size_t i) const {
   std::lock_guard lock(roster_mutex_);
-  if (roster_) return roster_->addresses[everyone_ ? i : members_[i]];
+  if (roster_) return roster_->addresses[who_.roster_index(i)];
   auto it = std::lower_bound(failed_addresses_.begin(), failed_addresses_.end(), i,
                              [](const auto& entry, std::size_t index) { return entry.first < index; });
   return it != failed_addresses_.end() && it->first == i ? it->second : std::string();
@@ -63,22 +64,21 @@ void message_record::release_roster() {
   failed.reserve(failed_count);
   for (std::size_t i = 0; i < recipients_; ++i)
     if (slots_[i].state.load(std::memory_order_acquire) == static_cast<std::uint8_t>(delivery_state::failed))
-      failed.emplace_back(static_cast<std::uint32_t>(i), roster_->addresses[everyone_ ? i : members_[i]]);
+      failed.emplace_back(static_cast<std::uint32_t>(i), roster_->addresses[who_.roster_index(i)]);
   failed_addresses_ = std::move(failed);
   roster_.reset();
-  std::vector<std::uint32_t>().swap(members_);
+  std::vector<std::uint32_t>().swap(who_.members);
 }
 
 message_record::message_record(std::string id, std::vector<std::string> addresses, std::uint64_t created_ns)
-    : message_record(std::move(id), std::make_shared<const roster>(roster{std::move(addresses)}), true, {},
-                     created_ns) {}
+    : message_record(std::move(id), std::make_shared<const roster>(roster{std::move(addresses), {}}),
+                     recipient_set{}, created_ns) {}
 
 bool message_record::claim(std::size_t recipient, delivery_state to, failure_reason reason,
                            std::uint16_t status) {
   if (recipient >= recipients()) return false;
   // Claim the slot with an intermediate value so reason/status are written by exactly one thread
   // and published together with the final state.
-  constexpr std::uint8_t claiming = 0xff;
   std::uint8_t expected = static_cast<std::uint8_t>(delivery_state::pending);
   if (!slots_[recipient].state.compare_exchange_strong(expected, claiming, std::memory_order_acq_rel))
     return false;
@@ -88,10 +88,11 @@ bool message_record::claim(std::size_t recipient, delivery_state to, failure_rea
   return true;
 }
 
-void message_record::add_settled(std::size_t delivered, std::size_t failed) {
-  const std::size_t n = delivered + failed;
+void message_record::add_settled(std::size_t delivered, std::size_t sent, std::size_t failed) {
+  const std::size_t n = delivered + sent + failed;
   if (n == 0) return;
   if (delivered) delivered_.fetch_add(delivered, std::memory_order_acq_rel);
+  if (sent) sent_.fetch_add(sent, std::memory_order_acq_rel);
   if (failed) failed_.fetch_add(failed, std::memory_order_acq_rel);
   if (conference_pending_) conference_pending_->fetch_sub(n, std::memory_order_acq_rel);
   // One counter decides completion: two separate counters could both miss the last settle. Every
@@ -104,13 +105,19 @@ void message_record::add_settled(std::size_t delivered, std::size_t failed) {
 
 bool message_record::mark_delivered(std::size_t recipient) {
   if (!claim(recipient, delivery_state::delivered, failure_reason::none, 200)) return false;
-  add_settled(1, 0);
+  add_settled(1, 0, 0);
+  return true;
+}
+
+bool message_record::mark_sent(std::size_t recipient) {
+  if (!claim(recipient, delivery_state::sent, failure_reason::none, 0)) return false;
+  add_settled(0, 1, 0);
   return true;
 }
 
 bool message_record::mark_failed(std::size_t recipient, failure_reason reason, std::uint16_t status) {
   if (!claim(recipient, delivery_state::failed, reason, status)) return false;
-  add_settled(0, 1);
+  add_settled(0, 0, 1);
   return true;
 }
 

@@ -4,28 +4,32 @@
 #include <algorithm>
 #include <thread>
 
+#include "herald/core/ascii.hpp"
 #include "herald/core/clock.hpp"
 #include "herald/core/log.hpp"
 #include "herald/cpim/external_body.hpp"
+#include "herald/cpim/parser.hpp"
 
 namespace herald::conference {
 
-std::string_view to_string(send_error e) {
+std::string_view to_string(submit_error e) {
   switch (e) {
-    case send_error::ok:
+    case submit_error::ok:
       return "ok";
-    case send_error::no_such_conference:
+    case submit_error::no_such_conference:
       return "no_such_conference";
-    case send_error::unknown_recipients:
+    case submit_error::unknown_recipients:
       return "unknown_recipients";
-    case send_error::draining:
+    case submit_error::draining:
       return "draining";
-    case send_error::too_many_pending:
+    case submit_error::too_many_pending:
       return "too_many_pending";
-    case send_error::body_too_large:
+    case submit_error::body_too_large:
       return "body_too_large";
-    case send_error::bad_content:
-      return "bad_content";
+    case submit_error::unreadable_content:
+      return "unreadable_content";
+    case submit_error::unusable_content:
+      return "unusable_content";
   }
   return "unknown";
 }
@@ -89,12 +93,6 @@ std::string engine::session_path(std::string_view session_id) const {
 
 std::string engine::describe_shard(std::size_t i) const {
   return i < shard_descriptions_.size() ? shard_descriptions_[i] : std::string();
-}
-
-std::string engine::new_message_id() {
-  std::string id;
-  make_object_id('m', id);
-  return id;
 }
 
 std::shared_ptr<std::atomic<std::size_t>> engine::reserve_pending(const std::string& conference_id,
@@ -175,6 +173,9 @@ message_outcome outcome_of(const message_record& r) {
       case delivery_state::delivered:
         ++o.delivered;
         break;
+      case delivery_state::sent:
+        ++o.sent;
+        break;
       case delivery_state::failed:
         ++o.failed;
         ++o.failed_by_reason[static_cast<std::size_t>(r.reason(i))];
@@ -195,15 +196,17 @@ std::vector<shard_metrics> engine::metrics() const {
 }
 
 void engine::dispatch(const std::shared_ptr<message_record>& record,
-                      const std::shared_ptr<const fanout::frame_template>& tmpl, const fanout_plan& plan,
-                      int local_shard) {
+                      const std::shared_ptr<const fanout::frame_template>& tmpl,
+                      const std::vector<fanout_target>& targets, int local_shard) {
   register_record(record);
   std::vector<std::vector<fanout_target>> slices(services_.size());
-  for (const fanout_target& t : plan.targets) {
+  for (const fanout_target& t : targets) {
     if (!t.where.bound() || static_cast<std::size_t>(t.where.shard) >= slices.size()) {
-      if (record->mark_failed(t.recipient, failure_reason::not_connected, 0))
-        failed_outside_[static_cast<std::size_t>(failure_reason::not_connected)].fetch_add(
-            1, std::memory_order_relaxed);
+      // Removed between the roster being taken and its walk, or never bound.
+      const failure_reason why =
+          t.where.shard == binding::removed ? failure_reason::participant_removed : failure_reason::not_connected;
+      if (record->mark_failed(t.recipient, why, 0))
+        failed_outside_[static_cast<std::size_t>(why)].fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     slices[static_cast<std::size_t>(t.where.shard)].push_back(t);
@@ -232,52 +235,92 @@ void engine::dispatch(const std::shared_ptr<message_record>& record,
                                                    });
     fanout_slice slice{std::move(counted_record), counted_tmpl, std::move(slices[i])};
     if (static_cast<int>(i) == local_shard) {
-      services_[i]->deliver(std::move(slice));
+      services_[i]->start_fanout(std::move(slice));
       continue;
     }
     shard_service* svc = services_[i].get();
     post(i, [svc, s = std::make_shared<fanout_slice>(std::move(slice))]() mutable {
-      svc->deliver(std::move(*s));
+      svc->start_fanout(std::move(*s));
     });
   }
 }
 
-send_result engine::send_system_message(system_message msg) {
-  send_result out;
-  if (draining()) {
-    out.error = send_error::draining;
-    return out;
-  }
-  if (msg.body.size() > cfg_.max_message_bytes) {
-    out.error = send_error::body_too_large;
-    return out;
-  }
-  fanout_plan plan;
-  if (dir_.plan(msg.conference_id, msg.to, "", plan) != directory_error::ok) {
-    out.error = send_error::no_such_conference;
-    return out;
-  }
-  if (!plan.unknown.empty()) {
-    out.error = send_error::unknown_recipients;
-    out.unknown = std::move(plan.unknown);
-    return out;
+namespace {
+
+bool is_cpim(std::string_view content_type) {
+  return ascii::iequals(ascii::trim_wsp(content_type.substr(0, content_type.find(';'))), "message/cpim");
+}
+
+// The domain of a conference URI (sip:team@example.com -> example.com), for generated Content-IDs.
+std::string_view uri_domain(std::string_view uri) {
+  const auto at = uri.find('@');
+  std::string_view host = at == std::string_view::npos ? uri.substr(uri.find(':') + 1) : uri.substr(at + 1);
+  host = host.substr(0, host.find_first_of(";?>:"));
+  return host.empty() ? std::string_view("herald.invalid") : host;
+}
+
+}  // namespace
+
+result<fanout::frame_template, submit_error> engine::build_template(message_submission& msg,
+                                                                    const fanout_plan& plan,
+                                                                    std::string_view message_id,
+                                                                    std::string& detail) {
+  auto failed = [&detail](submit_error e, std::string_view why) {
+    detail.assign(why);
+    return e;
+  };
+  auto made_or = [&](result<fanout::frame_template, fanout::fanout_error> made)
+      -> result<fanout::frame_template, submit_error> {
+    if (made.ok()) return std::move(made).value();
+    return failed(made.error() == fanout::fanout_error::bad_cpim_headers ? submit_error::unreadable_content
+                                                                         : submit_error::unusable_content,
+                  fanout::to_string(made.error()));
+  };
+  fanout::template_spec spec;
+  spec.max_chunk_bytes = cfg_.max_chunk_bytes;
+  spec.success_report = msg.success_report;
+  spec.failure_report = msg.failure_report;
+  std::string inner;
+  if (msg.sender) {
+    // A participant's message: CPIM From becomes its authenticated address (no spoofing), To is stamped
+    // per recipient, everything else passes through; a non-CPIM body is wrapped in CPIM.
+    const std::string_view bytes = msg.body.view();
+    // Moved, not shared: an unshared buffer's headroom can take the CPIM suffix (frame_template).
+    spec.body_storage = std::move(msg.body);
+    if (is_cpim(msg.content_type)) {
+      cpim::message parsed;
+      if (cpim::parse_final(bytes, parsed) != cpim::parse_error::ok)
+        return failed(submit_error::unreadable_content, "message/cpim body does not parse");
+      spec.body = parsed.body;
+      return made_or(fanout::frame_template::from_participant(parsed, msg.sender->address,
+                                                              msg.sender->display_name, std::move(spec)));
+    }
+    if (msg.content_type.empty()) return failed(submit_error::unreadable_content, "no Content-Type");
+    inner = "Content-Type: " + msg.content_type + "\r\n";
+    spec.from_uri = msg.sender->address;
+    spec.from_name = msg.sender->display_name;
+    spec.datetime = wall_seconds();
+    spec.inner_headers = inner;
+    spec.body = bytes;
+    return made_or(fanout::frame_template::make(std::move(spec)));
   }
   // OMA IM TS 7.2.3.4: From is the conference's authenticated address, To each recipient's.
-  fanout::template_spec spec;
   spec.from_uri = plan.conference_uri;
   spec.from_name = plan.conference_display_name;
   spec.datetime = wall_seconds();
-  spec.max_chunk_bytes = cfg_.max_chunk_bytes;
-  std::string inner;
   std::string extra;
   if (!msg.subject.empty()) extra = "Subject: " + msg.subject + "\r\n";
   spec.extra_cpim_headers = extra;
   if (msg.external) {
-    // RFC 4483: the body names content outside the session; the phantom headers are the body.
+    // RFC 4483: the body names content outside the session; the phantom headers are the body. RFC 2046
+    // §5.2.3 wants their Content-ID, so one is made from the message id when the sender gave none.
     const external_reference& x = *msg.external;
+    const std::string generated =
+        x.content_id.empty() ? std::string(message_id) + "@" + std::string(uri_domain(plan.conference_uri)) : "";
     cpim::external_body eb;
     eb.url = x.url;
     eb.content_type = x.content_type;
+    eb.content_id = x.content_id.empty() ? std::string_view(generated) : std::string_view(x.content_id);
     eb.size = x.size;
     eb.has_size = x.has_size;
     eb.expiration = x.expiration;
@@ -285,37 +328,56 @@ send_result engine::send_system_message(system_message msg) {
     eb.permission_read = true;
     std::string buf(cpim::external_body_bytes(eb), '\0');
     auto parts = cpim::build_external_body(eb, buf);
-    if (!parts.ok()) {
-      out.error = send_error::bad_content;
-      out.detail = std::string(cpim::to_string(parts.error()));
-      return out;
-    }
+    if (!parts.ok()) return failed(submit_error::unusable_content, cpim::to_string(parts.error()));
     inner = "Content-Type: " + std::string(parts->content_type_value) + "\r\n";
     spec.body_storage = shared_buffer::copy_of(parts->phantom, fanout::body_headroom_bytes + inner.size());
-    spec.body = spec.body_storage.view();
   } else {
     inner = "Content-Type: " + msg.content_type + "\r\n";
     spec.body_storage = std::move(msg.body);
-    spec.body = spec.body_storage.view();
   }
+  spec.body = spec.body_storage.view();
   spec.inner_headers = inner;
-  auto made = fanout::frame_template::make(std::move(spec));
+  return made_or(fanout::frame_template::make(std::move(spec)));
+}
+
+submit_result engine::submit(message_submission msg) {
+  submit_result out;
+  if (draining()) {
+    out.error = submit_error::draining;
+    return out;
+  }
+  if (msg.body.size() > cfg_.max_message_bytes) {
+    out.error = submit_error::body_too_large;
+    return out;
+  }
+  fanout_plan plan;
+  if (dir_.plan(msg.conference_id, msg.to, msg.sender ? msg.sender->member : member_ref{}, plan) !=
+      directory_error::ok) {
+    out.error = submit_error::no_such_conference;
+    return out;
+  }
+  if (!plan.unknown.empty()) {
+    out.error = submit_error::unknown_recipients;
+    out.unknown = std::move(plan.unknown);
+    return out;
+  }
+  std::string id;
+  make_object_id('m', id);
+  auto made = build_template(msg, plan, id, out.detail);
   if (!made.ok()) {
-    out.error = send_error::bad_content;
-    out.detail = std::string(fanout::to_string(made.error()));
+    out.error = made.error();
     return out;
   }
   auto pending = reserve_pending(msg.conference_id, plan.recipients());
   if (!pending) {
-    out.error = send_error::too_many_pending;
+    out.error = submit_error::too_many_pending;
     return out;
   }
   auto tmpl = std::make_shared<const fanout::frame_template>(std::move(made).value());
-  out.record = std::make_shared<message_record>(new_message_id(), plan.members_of, plan.everyone,
-                                                std::move(plan.members), monotonic_ns());
+  out.record = std::make_shared<message_record>(std::move(id), plan.members_of, std::move(plan.who), monotonic_ns());
   out.record->track_pending(std::move(pending));
   tracker_.add(out.record);
-  dispatch(out.record, tmpl, plan);
+  dispatch(out.record, tmpl, plan.targets, msg.sender ? msg.sender->shard : -1);
   return out;
 }
 

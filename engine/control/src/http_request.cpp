@@ -1,5 +1,6 @@
 // HTTP/1.1 request-head parser: strict RFC 9112 framing so no two parsers on the path can disagree.
 #include "herald/control/http_request.hpp"
+#include "herald/core/ascii.hpp"
 
 #include <array>
 #include <cstring>
@@ -121,8 +122,8 @@ void scan_connection(std::string_view v, bool& close, bool& keep_alive) {
   while (!v.empty()) {
     std::size_t comma = v.find(',');
     std::string_view tok = trim_ows(v.substr(0, comma));
-    if (iequals(tok, "close")) close = true;
-    if (iequals(tok, "keep-alive")) keep_alive = true;
+    if (ascii::iequals(tok, "close")) close = true;
+    if (ascii::iequals(tok, "keep-alive")) keep_alive = true;
     if (comma == std::string_view::npos) break;
     v.remove_prefix(comma + 1);
   }
@@ -143,20 +144,9 @@ void reset_head(request& r) {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-    if (x >= 'A' && x <= 'Z') x |= 0x20;
-    if (y >= 'A' && y <= 'Z') y |= 0x20;
-    if (x != y) return false;
-  }
-  return true;
-}
-
 std::string_view request::header_value(std::string_view name) const {
   for (std::size_t i = 0; i < header_count; ++i)
-    if (iequals(headers[i].name, name)) return headers[i].value;
+    if (ascii::iequals(headers[i].name, name)) return headers[i].value;
   return {};
 }
 
@@ -222,28 +212,28 @@ result<std::size_t, http_error> parse_request(std::string_view buf, request& out
     // Only a few names matter; their lengths are distinct enough to skip most comparisons.
     const std::size_t len = name.size();
     if (len != 4 && len != 6 && len != 10 && len != 12 && len != 13 && len != 14 && len != 17) continue;
-    if (iequals(name, "content-length")) {
+    if (ascii::iequals(name, "content-length")) {
       std::size_t n = 0;
       if (!parse_decimal(value, n)) return http_error::bad_content_length;
       // Identical repeats are harmless; differing ones are how request smuggling starts (RFC 9110 §8.6).
       if (out.has_content_length && n != out.content_length) return http_error::bad_content_length;
       out.content_length = n;
       out.has_content_length = true;
-    } else if (iequals(name, "transfer-encoding")) {
+    } else if (ascii::iequals(name, "transfer-encoding")) {
       has_te = true;
-    } else if (iequals(name, "connection")) {
+    } else if (ascii::iequals(name, "connection")) {
       scan_connection(value, conn_close, conn_keep_alive);
-    } else if (iequals(name, "host")) {
+    } else if (ascii::iequals(name, "host")) {
       ++host_count;
       out.host = value;
-    } else if (iequals(name, "authorization")) {
+    } else if (ascii::iequals(name, "authorization")) {
       if (!out.authorization.empty()) return http_error::bad_header;
       out.authorization = value;
-    } else if (iequals(name, "content-type")) {
+    } else if (ascii::iequals(name, "content-type")) {
       if (!out.content_type.empty()) return http_error::bad_header;
       out.content_type = value;
-    } else if (iequals(name, "expect")) {
-      if (!iequals(value, "100-continue")) return http_error::expectation_failed;
+    } else if (ascii::iequals(name, "expect")) {
+      if (!ascii::iequals(value, "100-continue")) return http_error::expectation_failed;
       out.expect_continue = true;
     }
   }

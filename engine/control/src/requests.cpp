@@ -1,5 +1,6 @@
 // JSON request decoding: types checked first (400), then values validated (422), field paths in errors.
 #include "herald/control/requests.hpp"
+#include "herald/core/ascii.hpp"
 
 #include <simdjson.h>
 
@@ -135,13 +136,14 @@ bool decode_participant(element e, const path& where, participant_spec& out, dec
 }
 
 bool decode_external(element e, const path& where, external_body_spec& out, decode_error& err) {
-  enum { kUrl, kContentType, kSize, kExpiration };
-  members<4> m({"url", "content_type", "size", "expiration"});
+  enum { kUrl, kContentType, kSize, kExpiration, kContentId };
+  members<5> m({"url", "content_type", "size", "expiration", "content_id"});
   if (!m.collect(e, where, err) || !m.require(kUrl, where, err) || !m.require(kContentType, where, err))
     return false;
-  std::string_view url, ct, expiration;
+  std::string_view url, ct, expiration, content_id;
   if (!m.get_string(kUrl, where, url, err) || !m.get_string(kContentType, where, ct, err)) return false;
   if (m.present[kExpiration] && !m.get_string(kExpiration, where, expiration, err)) return false;
+  if (m.present[kContentId] && !m.get_string(kContentId, where, content_id, err)) return false;
   if (m.present[kSize]) {
     const element& s = m.values[kSize];
     if (!s.is_int64() && !s.is_uint64())
@@ -154,6 +156,11 @@ bool decode_external(element e, const path& where, external_body_spec& out, deco
   if (value_error v = validate_url(url); v != value_error::ok) return fail_value(err, where.field("url"), v);
   if (value_error v = validate_content_type(ct); v != value_error::ok)
     return fail_value(err, where.field("content_type"), v);
+  if (m.present[kContentId]) {
+    if (value_error v = validate_content_id(content_id); v != value_error::ok)
+      return fail_value(err, where.field("content_id"), v);
+    out.content_id.emplace(content_id);
+  }
   if (m.present[kExpiration]) {
     auto when = parse_http_date(expiration);
     if (!when.ok()) return fail_value(err, where.field("expiration"), when.error());
@@ -372,7 +379,7 @@ decode_error decode_send_message(std::string_view json, send_message_request& ou
     msg.kind = body_kind::external;
     // The outer type of a reference is fixed (RFC 4483 §2); a different one would contradict it.
     if (m.present[kContentType] &&
-        !iequals(content_type.substr(0, content_type.find(';')), "message/external-body")) {
+        !ascii::iequals(content_type.substr(0, content_type.find(';')), "message/external-body")) {
       fail(err, api_error::invalid_value, top.field("content_type"),
            "must be message/external-body (or omitted) when external is used");
       return err;

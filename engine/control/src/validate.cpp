@@ -1,30 +1,23 @@
 // Field validators: strict grammars so no CR/LF/NUL or quote can reach an MSRP or CPIM header.
 #include "herald/control/validate.hpp"
+#include "herald/core/ascii.hpp"
 
 #include <simdjson.h>
 
 #include <array>
 
 #include "herald/control/http_request.hpp"
+#include "herald/core/date.hpp"
 
 namespace herald::control {
 
 namespace {
 
-constexpr bool is_alpha(unsigned char c) {
-  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-constexpr bool is_digit(unsigned char c) {
-  return c >= '0' && c <= '9';
-}
-constexpr int hex_value(unsigned char c) {
-  if (is_digit(c)) return c - '0';
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') return (c | 0x20) - 'a' + 10;
-  return -1;
-}
-
+using ascii::hex_value;
+using ascii::is_alpha;
+using ascii::is_digit;
 constexpr bool is_control(unsigned char c) {
-  return c < 0x20 || c == 0x7f;
+  return ascii::is_control(static_cast<char>(c));
 }
 
 // unreserved / reserved of RFC 3986 §2.2-2.3; '%' is handled by the caller.
@@ -111,23 +104,6 @@ std::size_t token_length(std::string_view s, std::size_t i) {
   return j - i;
 }
 
-// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-bool two_digits(std::string_view s, std::size_t i, unsigned& out) {
-  auto a = static_cast<unsigned char>(s[i]), b = static_cast<unsigned char>(s[i + 1]);
-  if (!is_digit(a) || !is_digit(b)) return false;
-  out = unsigned(a - '0') * 10 + unsigned(b - '0');
-  return true;
-}
-
 constexpr std::array<signed char, 256> make_base64_table() {
   std::array<signed char, 256> t{};
   for (auto& v : t) v = -1;
@@ -147,8 +123,8 @@ value_error validate_address(std::string_view uri) {
   if (colon == std::string_view::npos) return value_error::bad_scheme;
   std::string_view scheme = uri.substr(0, colon);
   // Schemes are case-insensitive (RFC 3986 §3.1).
-  if (!iequals(scheme, "sip") && !iequals(scheme, "sips") && !iequals(scheme, "tel") &&
-      !iequals(scheme, "im"))
+  if (!ascii::iequals(scheme, "sip") && !ascii::iequals(scheme, "sips") && !ascii::iequals(scheme, "tel") &&
+      !ascii::iequals(scheme, "im"))
     return value_error::bad_scheme;
   std::string_view rest = uri.substr(colon + 1);
   if (rest.empty()) return value_error::bad_syntax;
@@ -243,38 +219,36 @@ value_error validate_url(std::string_view url) {
   return value_error::ok;
 }
 
+value_error validate_content_id(std::string_view id) {
+  if (id.empty()) return value_error::empty;
+  if (id.size() > kMaxContentIdBytes) return value_error::too_long;
+  // atext (RFC 5322 §3.2.3) and '.', one '@' with dot-atom-text on both sides.
+  auto atext = [](char c) {
+    return ascii::is_alnum(c) || std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
+  };
+  const std::size_t at = id.find('@');
+  if (at == std::string_view::npos || id.find('@', at + 1) != std::string_view::npos) return value_error::bad_syntax;
+  for (std::string_view part : {id.substr(0, at), id.substr(at + 1)}) {
+    if (part.empty() || part.front() == '.' || part.back() == '.' || part.find("..") != std::string_view::npos)
+      return value_error::bad_syntax;
+    for (char c : part) {
+      if (is_control(static_cast<unsigned char>(c))) return value_error::control_char;
+      if (c != '.' && !atext(c)) return value_error::bad_char;
+    }
+  }
+  return value_error::ok;
+}
+
 result<std::int64_t, value_error> parse_http_date(std::string_view d, bool check_weekday) {
-  // "Sun, 06 Nov 1994 08:49:37 GMT": 29 bytes at fixed offsets.
-  if (d.size() != 29) return value_error::bad_syntax;
-  static constexpr std::string_view kDays[] = {"Thu", "Fri", "Sat", "Sun",
-                                               "Mon", "Tue", "Wed"};  // 1970-01-01 was a Thursday
-  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  if (d.substr(3, 2) != ", " || d[7] != ' ' || d[11] != ' ' || d[16] != ' ' || d[19] != ':' || d[22] != ':' ||
-      d.substr(25) != " GMT")
-    return value_error::bad_syntax;
-  int weekday = -1;
-  for (int i = 0; i < 7; ++i)
-    if (d.substr(0, 3) == kDays[i]) weekday = i;
-  unsigned month = 0;
-  for (unsigned i = 0; i < 12; ++i)
-    if (d.substr(8, 3) == kMonths[i]) month = i + 1;
-  if (weekday < 0 || month == 0) return value_error::bad_syntax;
-  unsigned day = 0, yhi = 0, ylo = 0, hour = 0, minute = 0, second = 0;
-  if (!two_digits(d, 5, day) || !two_digits(d, 12, yhi) || !two_digits(d, 14, ylo) ||
-      !two_digits(d, 17, hour) || !two_digits(d, 20, minute) || !two_digits(d, 23, second))
-    return value_error::bad_syntax;
-  const unsigned year = yhi * 100 + ylo;
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  static constexpr unsigned kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const unsigned month_days = kMonthDays[month - 1] + (month == 2 && leap ? 1 : 0);
-  // Second 60 is a leap second (RFC 9110 §5.6.7 allows it).
-  if (day == 0 || day > month_days || hour > 23 || minute > 59 || second > 60)
-    return value_error::out_of_range;
-  const std::int64_t days = days_from_civil(year, month, day);
-  const std::int64_t dow = ((days % 7) + 7) % 7;
-  if (check_weekday && dow != weekday) return value_error::out_of_range;
-  return days * 86400 + std::int64_t(hour) * 3600 + std::int64_t(minute) * 60 + std::int64_t(second);
+  auto when = parse_rfc1123(d, rfc1123_rules{.imf_fixdate = true, .check_weekday = check_weekday});
+  if (when.ok()) return when.value();
+  switch (when.error()) {
+    case date_error::out_of_range:
+    case date_error::weekday_mismatch:
+      return value_error::out_of_range;
+    default:
+      return value_error::bad_syntax;
+  }
 }
 
 value_error decode_base64(std::string_view in, std::string& out) {

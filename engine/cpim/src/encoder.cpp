@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "grammar.hpp"
-#include "herald/cpim/date.hpp"
+#include "herald/core/date.hpp"
 
 namespace herald::cpim {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "grammar.hpp"
-#include "herald/cpim/date.hpp"
+#include "herald/core/date.hpp"
 #include "herald/cpim/message.hpp"
 
 namespace herald::cpim {

@@ -5,19 +5,17 @@
 #include <cstdint>
 #include <string_view>
 
+#include "herald/core/ascii.hpp"
+
 namespace herald::cpim::detail {
 
-inline bool is_alpha(unsigned char c) {
-  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-inline bool is_digit(unsigned char c) {
-  return c >= '0' && c <= '9';
-}
-inline bool is_hex(unsigned char c) {
-  return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
+using ascii::iequals;
+using ascii::is_alpha;
+using ascii::is_digit;
+using ascii::is_hex;
+using ascii::trim_wsp;
 inline bool is_ctl(unsigned char c) {
-  return c < 0x20 || c == 0x7f;
+  return ascii::is_control(static_cast<char>(c));
 }
 
 // RFC 3862 §3.3: NAMECHAR = %x21 / %x23-27 / %x2a-2b / %x2d / %x5e-60 / %x7c / %x7e / ALPHA / DIGIT
@@ -60,10 +58,6 @@ inline bool is_ftext(unsigned char c) {
   return c >= 33 && c <= 126 && c != ':';
 }
 
-inline char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
-}
-
 inline std::size_t name_run(std::string_view s, std::size_t i) {
   while (i < s.size() && is_namechar(static_cast<unsigned char>(s[i]))) ++i;
   return i;
@@ -100,12 +94,6 @@ inline string_scan scan_cpim_string(std::string_view s, std::size_t i, std::size
     ++i;
   }
   return string_scan::unterminated;
-}
-
-inline std::string_view trim_wsp(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
 }
 
 // Folding whitespace at either end (RFC 5322 §3.2.2 FWS) is not part of a field value.

@@ -2,7 +2,7 @@
 #include "herald/cpim/parser.hpp"
 
 #include "grammar.hpp"
-#include "herald/cpim/date.hpp"
+#include "herald/core/date.hpp"
 
 namespace herald::cpim {
 
@@ -206,13 +206,6 @@ bool parse_u64(std::string_view v, std::uint64_t& out) {
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  return true;
-}
 
 const mime_header* message::find_inner(std::string_view name) const {
   for (const auto& h : mime())

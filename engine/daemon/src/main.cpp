@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
     std::fputs(daemon::usage().c_str(), stdout);
     return 0;
   }
+  if (opt.version) {
+    std::printf("%s\n", daemon::version_string().c_str());
+    return 0;
+  }
   log::level lvl;
   if (!log::parse_level(opt.log_level, lvl)) {
     std::fprintf(stderr, "heraldd: bad --log-level '%s'\n", opt.log_level.c_str());

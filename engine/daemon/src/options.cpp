@@ -5,6 +5,9 @@
 
 #include <charconv>
 #include <functional>
+#include <initializer_list>
+
+#include "herald/core/ascii.hpp"
 
 namespace herald::daemon {
 
@@ -77,13 +80,24 @@ const std::vector<flag>& flags() {
        [](std::string_view v, options& o) { return set_size(v, o.engine.max_message_bytes); }},
       {"--max-conferences", "conferences allowed (default 10000)",
        [](std::string_view v, options& o) { return set_count(v, o.engine.max_conferences); }},
-      {"--max-participants", "participants per conference (default 2000000)",
-       [](std::string_view v, options& o) { return set_count(v, o.engine.max_participants_per_conference); }},
+      {"--max-participants", "participants per conference (default 2000000, at most 2^29)",
+       [](std::string_view v, options& o) {
+         return set_count(v, o.engine.max_participants_per_conference) &&
+                o.engine.max_participants_per_conference <= (std::size_t(1) << 29);
+       }},
       {"--max-pending-deliveries",
        "undelivered recipients per conference across messages; beyond: 429 (default 4000000)",
        [](std::string_view v, options& o) { return set_count(v, o.engine.max_pending_deliveries); }},
       {"--max-sessions-per-connection", "MSRP sessions one connection may bind (default 100000)",
        [](std::string_view v, options& o) { return set_count(v, o.engine.max_sessions_per_connection); }},
+      {"--max-messages-in-flight",
+       "messages one shard tracks at once; beyond, recipients fail outbox_full (default and max 238328)",
+       [](std::string_view v, options& o) {
+         std::size_t n = 0;
+         if (!set_count(v, n) || n == 0 || n > 62u * 62u * 62u) return false;
+         o.engine.max_messages_in_flight = static_cast<std::uint32_t>(n);
+         return true;
+       }},
       {"--max-request-body", "largest control API request body (default 64MiB)",
        [](std::string_view v, options& o) { return set_size(v, o.api.max_request_body); }},
       {"--header-timeout", "an MSRP or HTTP header must complete within this (default 10s)",
@@ -138,14 +152,20 @@ bool parse_size(std::string_view text, std::size_t& bytes) {
   std::uint64_t n;
   if (!parse_uint(text.substr(0, i), n)) return false;
   std::string_view unit = text.substr(i);
+  // Every spelling an operator writes, all binary: 8M = 8MB = 8MiB = 8 * 2^20 bytes, in any case.
+  auto is = [unit](std::initializer_list<std::string_view> names) {
+    for (std::string_view name : names)
+      if (ascii::iequals(unit, name)) return true;
+    return false;
+  };
   std::uint64_t scale;
-  if (unit.empty() || unit == "B")
+  if (unit.empty() || is({"b"}))
     scale = 1;
-  else if (unit == "k" || unit == "K" || unit == "KiB")
+  else if (is({"k", "kb", "kib"}))
     scale = 1ULL << 10;
-  else if (unit == "M" || unit == "MiB")
+  else if (is({"m", "mb", "mib"}))
     scale = 1ULL << 20;
-  else if (unit == "G" || unit == "GiB")
+  else if (is({"g", "gb", "gib"}))
     scale = 1ULL << 30;
   else
     return false;
@@ -178,42 +198,64 @@ bool is_loopback(std::string_view host) {
 }
 
 bool parse_options(const std::vector<std::string_view>& args, options& out, std::string& error) {
+  // Flags that take no value.
+  struct switch_flag {
+    std::string_view name;
+    bool options::*target;
+  };
+  static constexpr switch_flag switches[] = {
+      {"--help", &options::help}, {"-h", &options::help}, {"--version", &options::version}};
   for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      out.help = true;
-      continue;
-    }
-    if (arg == "--pin-threads") {
-      out.engine.pin_threads = true;
-      continue;
-    }
-    std::string_view value;
-    std::string_view name = arg;
-    if (auto eq = arg.find('='); eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      error = "flag " + std::string(arg) + " needs a value";
+    const std::string_view arg = args[i];
+    const auto eq = arg.find('=');
+    const std::string_view name = arg.substr(0, eq);
+    if (!name.starts_with("-")) {
+      error = "unexpected argument '" + std::string(arg) + "' (flags start with --; see --help)";
       return false;
     }
-    bool known = false;
-    for (const flag& f : flags()) {
-      if (f.name != name) continue;
-      known = true;
-      if (!f.apply(value, out)) {
-        error = "bad value for " + std::string(name) + ": '" + std::string(value) + "'";
+    bool is_switch = false;
+    for (const switch_flag& s : switches) {
+      if (s.name != name) continue;
+      out.*s.target = true;
+      is_switch = true;
+    }
+    if (name == "--pin-threads") {
+      out.engine.pin_threads = true;
+      is_switch = true;
+    }
+    if (is_switch) {
+      if (eq != std::string_view::npos) {
+        error = "flag " + std::string(name) + " takes no value";
         return false;
       }
+      continue;
     }
-    if (!known) {
+    const flag* f = nullptr;
+    for (const flag& candidate : flags())
+      if (candidate.name == name) f = &candidate;
+    if (!f) {
       error = "unknown flag " + std::string(name) + " (see --help)";
+      return false;
+    }
+    std::string_view value;
+    if (eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size() && !args[i + 1].starts_with("--")) {
+      value = args[++i];
+    } else {
+      error = "flag " + std::string(name) + " needs a value";
+      return false;
+    }
+    if (!f->apply(value, out)) {
+      error = "bad value for " + std::string(name) + ": '" + std::string(value) + "'";
       return false;
     }
   }
   return true;
+}
+
+std::string version_string() {
+  return std::string("heraldd ") + HERALD_VERSION + " (" + HERALD_GIT_DESCRIBE + ")";
 }
 
 std::string usage() {
@@ -228,7 +270,11 @@ std::string usage() {
     out += '\n';
   }
   out += "  --pin-threads                 pin each shard thread to a core\n";
+  out += "  --version                     print the version and exit\n";
   out += "  --help                        this text\n";
+  out +=
+      "\nSizes take B, K/KB/KiB, M/MB/MiB or G/GB/GiB in any case, all binary (1K = 1024 bytes); durations\n"
+      "take us, ms, s (the default), m or h.\n";
   out +=
       "\nSignals: SIGTERM/SIGINT stop accepting, finish deliveries up to --drain-timeout, fail the rest\n"
       "(reason shutdown) and exit 0. GET /v1/messages/{id} answers during the drain; each message still\n"

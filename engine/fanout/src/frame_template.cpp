@@ -10,7 +10,8 @@
 #include <emmintrin.h>
 #endif
 
-#include "herald/cpim/date.hpp"
+#include "herald/core/ascii.hpp"
+#include "herald/core/date.hpp"
 #include "herald/cpim/encoder.hpp"
 #include "herald/cpim/parser.hpp"
 
@@ -296,8 +297,8 @@ result<frame_template, fanout_error> frame_template::make(template_spec spec) {
   std::string prefix = from_line(spec.from_uri, spec.from_name);
   std::string suffix = "\r\n";
   if (spec.datetime) {
-    char dt[cpim::rfc3339_length];
-    cpim::format_rfc3339(*spec.datetime, dt);
+    char dt[rfc3339_length];
+    format_rfc3339(*spec.datetime, dt);
     suffix += "DateTime: ";
     suffix.append(dt, sizeof(dt));
     suffix += "\r\n";
@@ -348,7 +349,7 @@ bool declares_content_length(std::string_view block) {
     std::size_t eol = block.find("\r\n");
     std::string_view line = block.substr(0, eol);
     std::size_t colon = line.find(':');
-    if (colon != std::string_view::npos && cpim::iequals(line.substr(0, colon), kName)) return true;
+    if (colon != std::string_view::npos && ascii::iequals(line.substr(0, colon), kName)) return true;
     if (eol == std::string_view::npos) break;
     block.remove_prefix(eol + 2);
   }
@@ -394,6 +395,8 @@ result<frame_template, fanout_error> frame_template::finish(frame_template t, te
     rp = put(rp, "\r\nFailure-Report: ");
     rp = put(rp, msrp::to_string(spec.failure_report));
   }
+  t.success_report_ = spec.success_report;
+  t.failure_report_ = spec.failure_report;
   rp = put(rp, kContentType);
   const std::string_view later_run(r0, std::size_t(rp - r0));
   char* f0 = rp;

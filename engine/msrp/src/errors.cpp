@@ -41,14 +41,20 @@ std::string_view to_string(error_code e) {
       return "bad_content_type";
     case error_code::missing_content_type:
       return "missing_content_type";
+    case error_code::missing_message_id:
+      return "missing_message_id";
     case error_code::header_block_too_large:
       return "header_block_too_large";
     case error_code::too_many_headers:
       return "too_many_headers";
     case error_code::body_too_large:
       return "body_too_large";
+    case error_code::unexpected_body:
+      return "unexpected_body";
     case error_code::bad_end_line:
       return "bad_end_line";
+    case error_code::framing_lost:
+      return "framing_lost";
   }
   return "unknown_error";
 }

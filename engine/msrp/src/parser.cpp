@@ -190,8 +190,8 @@ error_code parse_start_line(std::string_view line, message& m) {
   line.remove_prefix(5);
   std::size_t sp = detail::find_char(line, ' ');
   if (sp == std::string_view::npos) return error_code::bad_start_line;
+  if (!is_valid_ident(line.substr(0, sp))) return error_code::bad_transaction_id;
   m.transaction_id = line.substr(0, sp);
-  if (!is_valid_ident(m.transaction_id)) return error_code::bad_transaction_id;
   std::string_view rest = line.substr(sp + 1);
   if (rest.empty()) return error_code::bad_start_line;
   if (is_digit(rest[0])) {
@@ -283,6 +283,11 @@ error_code parse_header(std::string_view name, std::string_view value, message& 
   return error_code::ok;
 }
 
+// RFC 4975 §7.1.1 / §7.1.2: SEND and REPORT requests MUST carry a Message-ID.
+bool lacks_message_id(const message& m) {
+  return m.kind == message_kind::request && m.method != request_method::unknown && m.message_id.empty();
+}
+
 // "-------" tid flag, the CRLF already stripped by the line reader.
 error_code parse_bodiless_end_line(std::string_view line, message& m) {
   if (line.size() != dashes.size() + m.transaction_id.size() + 1) return error_code::bad_end_line;
@@ -321,11 +326,55 @@ bool parser::path_valid(int which, std::string_view value) {
 }
 
 parse_result parser::feed(std::string_view in, message& m) {
+  parse_result r = parse_message(in, m);
+  if (r.status == parse_status::error) {
+    // What skip() needs to find this message's end-line; an error in the end-line itself leaves nothing
+    // trustworthy to look for.
+    skip_tid_len_ = r.error == error_code::bad_end_line ? 0 : m.transaction_id.size();
+    if (skip_tid_len_ != 0) std::memcpy(skip_tid_, m.transaction_id.data(), skip_tid_len_);
+    skipped_ = 0;
+  }
+  return r;
+}
+
+parse_result parser::skip(std::string_view in) {
+  if (skip_tid_len_ == 0) return fail(error_code::framing_lost);
+  // "\r\n-------" tid flag "\r\n". The failed message's own start line cannot hold it, and neither can a
+  // header line, so its first occurrence ends the message, wherever the error was found.
+  const std::string_view tid(skip_tid_, skip_tid_len_);
+  const std::size_t pattern = 2 + dashes.size() + tid.size() + 1 + 2;
+  const std::size_t budget = lim_.max_header_bytes + 2 * lim_.max_body_bytes + pattern;
+  std::size_t at = 0;
+  while (true) {
+    const void* hit = at + pattern <= in.size() ? memmem(in.data() + at, in.size() - at, "\r\n-------", 9)
+                                                : nullptr;
+    if (hit == nullptr) break;
+    const std::size_t q = static_cast<std::size_t>(static_cast<const char*>(hit) - in.data());
+    if (q + pattern > in.size()) break;  // a candidate cut by the end of input: wait for the rest
+    const char* c = in.data() + q + 9;
+    if (std::memcmp(c, tid.data(), tid.size()) == 0 && is_flag(c[tid.size()]) && c[tid.size() + 1] == '\r' &&
+        c[tid.size() + 2] == '\n') {
+      skip_tid_len_ = 0;
+      return {parse_status::complete, error_code::ok, q + pattern};
+    }
+    at = q + 1;
+  }
+  // Everything but a possible start of the end-line can go.
+  const std::size_t droppable = in.size() > pattern - 1 ? in.size() - (pattern - 1) : 0;
+  skipped_ += droppable;
+  if (skipped_ > budget) {
+    skip_tid_len_ = 0;
+    return fail(error_code::framing_lost);
+  }
+  return {parse_status::need_more, error_code::ok, droppable};
+}
+
+parse_result parser::parse_message(std::string_view in, message& m) {
   // Header lines are re-read only when a control byte (a CR, or an error) arrived: a slowloris header
   // costs O(lines) re-parses, not O(bytes).
-  if (checked_lines_ != 0 && checked_lines_ <= in.size() &&
+  // Past the header limit the full parse below runs once more, so the error comes with what was read.
+  if (checked_lines_ != 0 && checked_lines_ <= in.size() && in.size() <= lim_.max_header_bytes + max_end_line &&
       find_control(in.data() + checked_lines_, in.data() + in.size()) == in.data() + in.size()) {
-    if (in.size() > lim_.max_header_bytes + max_end_line) return fail(error_code::header_block_too_large);
     checked_lines_ = in.size() - (!in.empty() && in.back() == '\r' ? 1 : 0);  // a CR may pair with what comes
     return need_more;
   }
@@ -359,6 +408,7 @@ parse_result parser::feed(std::string_view in, message& m) {
       if (header_count == 0) return fail(error_code::missing_to_path);
       if (header_count == 1) return fail(error_code::missing_from_path);
       if (error_code e = parse_bodiless_end_line(line, m); e != error_code::ok) return fail(e);
+      if (lacks_message_id(m)) return fail(error_code::missing_message_id);
       if (lim_.check_byte_range_length && m.flag != continuation::abort) {
         if (error_code e = check_byte_range_length(m); e != error_code::ok) return fail(e);
       }
@@ -370,7 +420,8 @@ parse_result parser::feed(std::string_view in, message& m) {
       if (header_count == 0) return fail(error_code::missing_to_path);
       if (header_count == 1) return fail(error_code::missing_from_path);
       // RFC 4975 §7.2: responses carry no body; §7.1: a body needs a Content-Type.
-      if (m.kind == message_kind::response) return fail(error_code::bad_end_line);
+      if (m.kind == message_kind::response) return fail(error_code::unexpected_body);
+      if (lacks_message_id(m)) return fail(error_code::missing_message_id);
       if (m.content_type.empty()) return fail(error_code::missing_content_type);
       body_start = lr.pos;
       break;

@@ -7,23 +7,22 @@
 #include <cstring>
 #include <string_view>
 
+#include "herald/core/ascii.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 namespace herald::msrp::detail {
 
-constexpr bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-constexpr bool is_alpha(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
+using ascii::iequals;
+using ascii::iequals_lower;
+using ascii::is_alpha;
+using ascii::is_digit;
+using ascii::parse_u64;
+using ascii::to_lower;
 constexpr bool is_upalpha(char c) {
-  return c >= 'A' && c <= 'Z';
-}
-constexpr char to_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  return ascii::is_upper(c);
 }
 
 // RFC 4975 §9 utf8text = *(HTAB / %x20-7E / UTF8-NONASCII): every control except HTAB is refused.
@@ -75,38 +74,6 @@ inline bool is_token(std::string_view s) {
   return !s.empty();
 }
 
-// Equality, ignoring ASCII case, with a lowercase constant made of letters, digits and '-' (header
-// names), for input without control bytes (the line reader refused them). OR-ing 0x20 folds case
-// exactly there: the only other byte it maps onto such a constant's bytes is CR (onto '-'). A word at a
-// time, with overlapping loads that stay inside both strings.
-template <class Word>
-Word load_word(const char* p) {
-  Word w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
-
-inline bool iequals_lower(std::string_view s, std::string_view lower) {
-  const std::size_t n = s.size();
-  if (n != lower.size()) return false;
-  const char* a = s.data();
-  const char* b = lower.data();
-  if (n >= 8) {
-    constexpr std::uint64_t fold = 0x2020202020202020ull;
-    for (std::size_t i = 0; i + 8 < n; i += 8)
-      if ((load_word<std::uint64_t>(a + i) | fold) != load_word<std::uint64_t>(b + i)) return false;
-    return (load_word<std::uint64_t>(a + n - 8) | fold) == load_word<std::uint64_t>(b + n - 8);
-  }
-  if (n >= 4) {
-    constexpr std::uint32_t fold = 0x20202020u;
-    return (load_word<std::uint32_t>(a) | fold) == load_word<std::uint32_t>(b) &&
-           (load_word<std::uint32_t>(a + n - 4) | fold) == load_word<std::uint32_t>(b + n - 4);
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    if ((a[i] | 0x20) != b[i]) return false;
-  return true;
-}
-
 // Inline rather than a memchr call: MSRP fields are short (most under 64 bytes). Sixteen bytes per step
 // where SSE2 exists: the space after a 200's transaction id is found in one or two steps, not 16-32.
 inline std::size_t find_char(std::string_view s, char c, std::size_t from = 0) {
@@ -127,26 +94,6 @@ inline std::size_t rfind_char(std::string_view s, char c) {
   for (std::size_t i = s.size(); i > 0; --i)
     if (s[i - 1] == c) return i - 1;
   return std::string_view::npos;
-}
-
-inline bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (to_lower(a[i]) != to_lower(b[i])) return false;
-  return true;
-}
-
-// 1*DIGIT into a uint64; false on empty input, a non-digit, or overflow.
-inline bool parse_u64(std::string_view s, std::uint64_t& out) {
-  if (s.empty()) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (!is_digit(c)) return false;
-    if (__builtin_mul_overflow(v, 10u, &v)) return false;
-    if (__builtin_add_overflow(v, static_cast<std::uint64_t>(c - '0'), &v)) return false;
-  }
-  out = v;
-  return true;
 }
 
 // Writes v in decimal; returns the number of characters.

@@ -26,7 +26,7 @@ namespace {
 thread_local shard* t_current = nullptr;
 constexpr std::uint32_t no_slot = std::numeric_limits<std::uint32_t>::max();
 constexpr std::size_t cqe_batch = 256;
-// Bytes of a new receive first appended to a message the previous receive split (see deliver).
+// Bytes of a new receive first appended to a message the previous receive split (see hand_to_handler).
 constexpr std::size_t carry_probe_bytes = 512;
 
 struct current_guard {
@@ -385,7 +385,7 @@ void shard::on_recv(std::uint32_t idx, int res, std::uint32_t flags) {
     if (c.state == conn_state::open) {
       const std::string_view bytes = has_buf ? bufs_.view(bid, std::uint32_t(res))
                                              : std::string_view(c.recv_buf.get(), std::size_t(res));
-      deliver(c, idx, bytes);
+      hand_to_handler(c, idx, bytes);
     }
     if (has_buf) bufs_.recycle(bid);
     if (!more && c.state == conn_state::open && !c.peer_eof && !c.recv_armed) arm_recv(idx);
@@ -408,7 +408,7 @@ void shard::on_recv(std::uint32_t idx, int res, std::uint32_t flags) {
   if (c.state == conn_state::closing && !c.recv_armed) queue_finalize(idx);
 }
 
-void shard::deliver(connection& c, std::uint32_t idx, std::string_view bytes) {
+void shard::hand_to_handler(connection& c, std::uint32_t idx, std::string_view bytes) {
   if (!handler_) return;
   const connection_ref r = ref_of(idx);
   if (c.input.empty()) {
@@ -438,7 +438,7 @@ void shard::deliver(connection& c, std::uint32_t idx, std::string_view bytes) {
   if (c.state != conn_state::open || c.generation != r.generation) return;
   if (used >= carried) {
     c.input.clear();
-    if (used - carried < bytes.size()) deliver(c, idx, bytes.substr(used - carried));
+    if (used - carried < bytes.size()) hand_to_handler(c, idx, bytes.substr(used - carried));
     return;
   }
   c.input.erase(0, used);

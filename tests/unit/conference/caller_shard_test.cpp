@@ -46,12 +46,12 @@ TEST(CallerShard, BindsASessionAndDeliversASystemMessage) {
   std::string reply = pump(shard, fds[1], "-------t1bind$\r\n");
   EXPECT_NE(reply.find("MSRP t1bind 200 OK"), std::string::npos) << reply;
 
-  system_message msg;
+  message_submission msg;
   msg.conference_id = conf.id;
   msg.content_type = "text/plain";
   msg.body = shared_buffer::copy_of("hello");
-  send_result r = eng.send_system_message(std::move(msg));
-  ASSERT_EQ(r.error, send_error::ok);
+  submit_result r = eng.submit(std::move(msg));
+  ASSERT_EQ(r.error, submit_error::ok);
   std::string frame = pump(shard, fds[1], "$\r\n");
   EXPECT_NE(frame.find("To: <sip:a@example.com>"), std::string::npos) << frame;
   EXPECT_NE(frame.find("hello"), std::string::npos) << frame;

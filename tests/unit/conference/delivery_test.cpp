@@ -30,9 +30,9 @@ TEST(Delivery, FirstOutcomeWins) {
 }
 
 TEST(Delivery, CompletedRecordReleasesTheRosterAndKeepsFailedAddresses) {
-  auto shared = std::make_shared<const roster>(roster{addresses(8)});
+  auto shared = std::make_shared<const roster>(roster{addresses(8), {}});
   std::weak_ptr<const roster> watch = shared;
-  message_record m("m1", shared, false, {4, 2, 0}, 1);
+  message_record m("m1", shared, recipient_set{false, recipient_set::none, {4, 2, 0}}, 1);
   shared.reset();
   EXPECT_EQ(m.address(0), "sip:4@x");  // recipient 0 is roster entry 4
   EXPECT_TRUE(m.mark_failed(0, failure_reason::timeout, 408));
@@ -48,9 +48,9 @@ TEST(Delivery, CompletedRecordReleasesTheRosterAndKeepsFailedAddresses) {
 }
 
 TEST(Delivery, MassFailureKeepsTheSharedRosterRatherThanCopyingEveryAddress) {
-  auto shared = std::make_shared<const roster>(roster{addresses(8)});
+  auto shared = std::make_shared<const roster>(roster{addresses(8), {}});
   std::weak_ptr<const roster> watch = shared;
-  message_record m("m1", shared, true, {}, 1);
+  message_record m("m1", shared, recipient_set{}, 1);
   shared.reset();
   for (std::size_t i = 0; i < 8; ++i) {
     if (i < 2)
@@ -76,9 +76,9 @@ TEST(Delivery, ClaimsSettleStatesAtOnceAndCountsWhenAdded) {
   EXPECT_EQ(m.delivered(), 0u);  // counted only when the shard adds its batch
   EXPECT_EQ(m.pending(), 3u);
   EXPECT_FALSE(m.complete());
-  m.add_settled(1, 0);
+  m.add_settled(1, 0, 0);
   EXPECT_FALSE(m.complete());
-  m.add_settled(1, 1);
+  m.add_settled(1, 0, 1);
   EXPECT_EQ(m.delivered(), 2u);
   EXPECT_EQ(m.failed(), 1u);
   ASSERT_TRUE(m.complete());

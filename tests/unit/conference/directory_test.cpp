@@ -9,7 +9,7 @@ namespace {
 std::vector<std::string> addresses_of(const fanout_plan& plan) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < plan.recipients(); ++i)
-    out.push_back(plan.members_of->addresses[plan.everyone ? i : plan.members[i]]);
+    out.push_back(plan.members_of->addresses[plan.who.roster_index(i)]);
   return out;
 }
 
@@ -73,7 +73,7 @@ TEST_F(Fixture, UnbindOnlyDropsTheSameBinding) {
 TEST_F(Fixture, PlanAllExcludesSenderAndKeepsOrder) {
   participant a = add("sip:a@x"), b = add("sip:b@x"), c = add("sip:c@x");
   fanout_plan plan;
-  ASSERT_EQ(dir.plan(conf.id, {}, b.id, plan), directory_error::ok);
+  ASSERT_EQ(dir.plan(conf.id, {}, b.member, plan), directory_error::ok);
   ASSERT_EQ(addresses_of(plan), (std::vector<std::string>{"sip:a@x", "sip:c@x"}));
   EXPECT_EQ(plan.targets[1].recipient, 1u);
   EXPECT_EQ(plan.conference_uri, "sip:team@example.com");
@@ -83,7 +83,7 @@ TEST_F(Fixture, PlanSubsetListsUnknownAndDeduplicates) {
   add("sip:a@x");
   add("sip:b@x");
   fanout_plan plan;
-  ASSERT_EQ(dir.plan(conf.id, {"sip:b@x", "sip:zz@x", "sip:b@x"}, "", plan), directory_error::ok);
+  ASSERT_EQ(dir.plan(conf.id, {"sip:b@x", "sip:zz@x", "sip:b@x"}, member_ref{}, plan), directory_error::ok);
   EXPECT_EQ(addresses_of(plan), (std::vector<std::string>{"sip:b@x"}));
   EXPECT_EQ(plan.unknown, (std::vector<std::string>{"sip:zz@x"}));
 }
@@ -92,12 +92,12 @@ TEST_F(Fixture, PlansShareOneRosterUntilMembershipChanges) {
   add("sip:a@x");
   add("sip:b@x");
   fanout_plan first, second, third;
-  ASSERT_EQ(dir.plan(conf.id, {}, "", first), directory_error::ok);
-  ASSERT_EQ(dir.plan(conf.id, {}, "", second), directory_error::ok);
-  EXPECT_TRUE(first.everyone);
+  ASSERT_EQ(dir.plan(conf.id, {}, member_ref{}, first), directory_error::ok);
+  ASSERT_EQ(dir.plan(conf.id, {}, member_ref{}, second), directory_error::ok);
+  EXPECT_TRUE(first.who.everyone);
   EXPECT_EQ(first.members_of.get(), second.members_of.get());
   add("sip:c@x");
-  ASSERT_EQ(dir.plan(conf.id, {}, "", third), directory_error::ok);
+  ASSERT_EQ(dir.plan(conf.id, {}, member_ref{}, third), directory_error::ok);
   EXPECT_NE(third.members_of.get(), first.members_of.get());
   EXPECT_EQ(addresses_of(third), (std::vector<std::string>{"sip:a@x", "sip:b@x", "sip:c@x"}));
   EXPECT_EQ(addresses_of(first), (std::vector<std::string>{"sip:a@x", "sip:b@x"}));  // old snapshot intact
@@ -111,15 +111,15 @@ TEST_F(Fixture, RemovalKeepsRosterPositionsConsistent) {
   binding unbound;
   ASSERT_EQ(dir.remove_participant(conf.id, b.id, unbound), directory_error::ok);
   fanout_plan plan;
-  ASSERT_EQ(dir.plan(conf.id, {"sip:d@x", "sip:a@x", "sip:c@x"}, "", plan), directory_error::ok);
+  ASSERT_EQ(dir.plan(conf.id, {"sip:d@x", "sip:a@x", "sip:c@x"}, member_ref{}, plan), directory_error::ok);
   EXPECT_EQ(addresses_of(plan), (std::vector<std::string>{"sip:d@x", "sip:a@x", "sip:c@x"}));
 }
 
 TEST_F(Fixture, SenderAloneHasNoRecipients) {
   participant a = add("sip:a@x");
   fanout_plan plan;
-  ASSERT_EQ(dir.plan(conf.id, {}, a.id, plan), directory_error::ok);
-  EXPECT_FALSE(plan.everyone);
+  ASSERT_EQ(dir.plan(conf.id, {}, a.member, plan), directory_error::ok);
+  EXPECT_EQ(plan.who.excluded, 0u);
   EXPECT_EQ(plan.recipients(), 0u);
   EXPECT_TRUE(plan.targets.empty());
 }
@@ -259,14 +259,14 @@ TEST_F(Lookups, RemovedAddressMayRegisterAgainAndIsFoundAtItsNewPosition) {
   binding unbound;
   ASSERT_EQ(dir.remove_participant(conf.id, b.id, unbound), directory_error::ok);
   fanout_plan gone;
-  ASSERT_EQ(dir.plan(conf.id, {"sip:b@x"}, "", gone), directory_error::ok);
+  ASSERT_EQ(dir.plan(conf.id, {"sip:b@x"}, member_ref{}, gone), directory_error::ok);
   EXPECT_EQ(gone.unknown, (std::vector<std::string>{"sip:b@x"}));
   participant again = add("sip:b@x");
   EXPECT_EQ(again.order, 2u);
   fanout_plan plan;
-  ASSERT_EQ(dir.plan(conf.id, {"sip:b@x", "sip:a@x"}, "", plan), directory_error::ok);
+  ASSERT_EQ(dir.plan(conf.id, {"sip:b@x", "sip:a@x"}, member_ref{}, plan), directory_error::ok);
   EXPECT_EQ(addresses_of(plan), (std::vector<std::string>{"sip:b@x", "sip:a@x"}));
-  EXPECT_EQ(plan.members, (std::vector<std::uint32_t>{2, 0}));
+  EXPECT_EQ(plan.who.members, (std::vector<std::uint32_t>{2, 0}));
 }
 
 TEST_F(Lookups, ListedParticipantCarriesEveryField) {
@@ -308,7 +308,7 @@ TEST_F(Lookups, SameAddressInTwoConferencesIsTwoParticipants) {
   std::vector<binding> unbound;
   ASSERT_EQ(dir.delete_conference(other.id, unbound), directory_error::ok);
   fanout_plan plan;
-  ASSERT_EQ(dir.plan(conf.id, {"sip:a@x"}, "", plan), directory_error::ok);
+  ASSERT_EQ(dir.plan(conf.id, {"sip:a@x"}, member_ref{}, plan), directory_error::ok);
   EXPECT_EQ(addresses_of(plan), (std::vector<std::string>{"sip:a@x"}));
   EXPECT_EQ(dir.bind(here.session_id, binding{0, 3, 1}, g), directory_error::ok);
 }
@@ -322,7 +322,7 @@ TEST_F(Lookups, EveryLookupSurvivesChurn) {
   std::vector<std::string> to;
   for (int i = 0; i < 3000; ++i) to.push_back(all[i].address);
   fanout_plan plan;
-  ASSERT_EQ(dir.plan(conf.id, to, "", plan), directory_error::ok);
+  ASSERT_EQ(dir.plan(conf.id, to, member_ref{}, plan), directory_error::ok);
   EXPECT_EQ(plan.unknown.size(), 1000u);
   std::vector<std::string> expected;
   for (int i = 0; i < 3000; ++i)

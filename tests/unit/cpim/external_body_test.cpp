@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "herald/cpim/date.hpp"
+#include "herald/core/date.hpp"
 #include "vectors.hpp"
 
 namespace herald::cpim {

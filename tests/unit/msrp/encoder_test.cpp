@@ -103,7 +103,8 @@ TEST(MsrpBodyGuard, EverySliceOfAGuardedBody_ParsesWithTheChosenTid) {
     for (std::size_t len = 0; from + len <= body.size(); ++len) {
       std::string frame = "MSRP " + tid +
                           " SEND\r\nTo-Path: msrp://b.example.com/s;tcp\r\n"
-                          "From-Path: msrp://a.example.com/s;tcp\r\nContent-Type: text/plain\r\n\r\n" +
+                          "From-Path: msrp://a.example.com/s;tcp\r\nMessage-ID: mid1\r\n"
+                          "Content-Type: text/plain\r\n\r\n" +
                           body.substr(from, len) + "\r\n-------" + tid + "+\r\n";
       message m;
       ASSERT_EQ(parse(frame, m).status, parse_status::complete);

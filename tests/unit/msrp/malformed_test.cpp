@@ -105,7 +105,7 @@ std::vector<malformed_case> cases() {
        crlf({"MSRP abcd1234 SEND", "To-Path: msrp://b.example.com:65536/s;tcp", from, "-------abcd1234$"}),
        error_code::bad_uri},
       {"from_path_double_space",
-       crlf({"MSRP abcd1234 SEND", to, "From-Path: msrp://a.example.com/s1;tcp  msrp://c.example.com/s;tcp",
+       crlf({"MSRP abcd1234 SEND", to, "From-Path: msrp://a.example.com/s1;tcp  msrp://c.example.com/s;tcp", "Message-ID: abcd1234",
              "-------abcd1234$"}),
        error_code::bad_uri},
       {"to_path_empty", crlf({"MSRP abcd1234 SEND", "To-Path: ", from, "-------abcd1234$"}),
@@ -125,7 +125,8 @@ std::vector<malformed_case> cases() {
       {"byte_range_duplicate", send_with({"Byte-Range: 1-0/0", "Byte-Range: 1-0/0"}),
        error_code::duplicate_header},
       {"byte_range_length_mismatch",
-       crlf({"MSRP abcd1234 SEND", to, from, "Byte-Range: 1-5/5", "Content-Type: text/plain", "", "abc",
+       crlf({"MSRP abcd1234 SEND", to, from, "Message-ID: abcd1234", "Byte-Range: 1-5/5", "Content-Type: text/plain",
+             "", "abc",
              "-------abcd1234$"}),
        error_code::byte_range_mismatch},
       {"success_report_partial", send_with({"Success-Report: partial"}), error_code::bad_report_value},
@@ -134,8 +135,17 @@ std::vector<malformed_case> cases() {
       {"status_header_long_code", send_with({"Status: 000 2000"}), error_code::bad_status_header},
       {"content_type_no_slash", send_with({"Content-Type: textplain"}), error_code::bad_content_type},
       {"content_type_empty", send_with({"Content-Type: "}), error_code::bad_content_type},
-      {"body_without_content_type", crlf({"MSRP abcd1234 SEND", to, from, "", "data", "-------abcd1234$"}),
+      {"body_without_content_type",
+       crlf({"MSRP abcd1234 SEND", to, from, "Message-ID: abcd1234", "", "data", "-------abcd1234$"}),
        error_code::missing_content_type},
+      // RFC 4975 §7.1.1 and §7.1.2: a SEND or REPORT without Message-ID, bodiless or not.
+      {"send_without_message_id", crlf({"MSRP abcd1234 SEND", to, from, "-------abcd1234$"}),
+       error_code::missing_message_id},
+      {"send_with_body_without_message_id",
+       crlf({"MSRP abcd1234 SEND", to, from, "Content-Type: text/plain", "", "data", "-------abcd1234$"}),
+       error_code::missing_message_id},
+      {"report_without_message_id", crlf({"MSRP abcd1234 REPORT", to, from, "Status: 000 200 OK", "-------abcd1234$"}),
+       error_code::missing_message_id},
       {"end_line_wrong_tid", crlf({"MSRP abcd1234 SEND", to, from, "-------abcd9999$"}),
        error_code::bad_end_line},
       {"end_line_bad_flag", crlf({"MSRP abcd1234 SEND", to, from, "-------abcd1234!"}),
@@ -144,14 +154,14 @@ std::vector<malformed_case> cases() {
        error_code::bad_end_line},
       {"response_with_body",
        crlf({"MSRP abcd1234 200 OK", to, from, "Content-Type: text/plain", "", "x", "-------abcd1234$"}),
-       error_code::bad_end_line},
+       error_code::unexpected_body},
       {"header_block_too_large", send_with({"X-Big: " + std::string(17 * 1024, 'x')}),
        error_code::header_block_too_large},
       {"header_line_never_ends",
        "MSRP abcd1234 SEND\r\n" + std::string(to) + "\r\nX-Big: " + std::string(17 * 1024, 'x'),
        error_code::header_block_too_large},
       {"body_too_large",
-       crlf({"MSRP abcd1234 SEND", to, from, "Content-Type: text/plain", "", "0123456789",
+       crlf({"MSRP abcd1234 SEND", to, from, "Message-ID: abcd1234", "Content-Type: text/plain", "", "0123456789",
              "-------abcd1234$"}),
        error_code::body_too_large, small_body()},
       {"too_many_headers_by_limit", send_with({"X-A: 1", "X-B: 2", "X-C: 3"}), error_code::too_many_headers,
@@ -210,12 +220,12 @@ TEST(MsrpStatus, ErrorsMapToRfc4975StatusCodes) {
 
 TEST(MsrpStatus, EveryErrorCode_HasADistinctName) {
   std::set<std::string_view> names;
-  for (int e = 0; e <= static_cast<int>(error_code::bad_end_line); ++e) {
+  for (int e = 0; e <= static_cast<int>(error_code::framing_lost); ++e) {
     std::string_view n = to_string(static_cast<error_code>(e));
     EXPECT_NE(n, "unknown_error");
     names.insert(n);
   }
-  EXPECT_EQ(names.size(), static_cast<std::size_t>(error_code::bad_end_line) + 1);
+  EXPECT_EQ(names.size(), static_cast<std::size_t>(error_code::framing_lost) + 1);
 }
 
 }  // namespace

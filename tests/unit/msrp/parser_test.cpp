@@ -147,7 +147,7 @@ TEST(MsrpParser, UnknownMethod_IsReportedWithItsNameNotAsError) {
 
 TEST(MsrpParser, BodyContainingForeignEndLines_EndsOnlyAtOwnTransactionId) {
   std::string in = crlf({"MSRP tidA1234 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Content-Type: text/plain", "", "x",
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: tidA1234", "Content-Type: text/plain", "", "x",
                          "-------othertid$", "-------tidA1234y", "z", "-------tidA1234$"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
@@ -156,7 +156,7 @@ TEST(MsrpParser, BodyContainingForeignEndLines_EndsOnlyAtOwnTransactionId) {
 
 TEST(MsrpParser, OwnEndLineWithoutTrailingCrlf_IsStillBodyData) {
   std::string in = crlf({"MSRP tidA1234 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Content-Type: text/plain", "",
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: tidA1234", "Content-Type: text/plain", "",
                          "-------tidA1234$x", "-------tidA1234+"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
@@ -168,7 +168,7 @@ TEST(MsrpParser, BinaryBodyWithNulAndBareCr_IsKeptByteExact) {
   std::string body("\0\r\x01\xff\r\n--\0", 9);
   std::string in =
       crlf({"MSRP bin00001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-            "From-Path: msrp://a.example.com/s1;tcp", "Content-Type: application/octet-stream", ""}) +
+            "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: bin00001", "Content-Type: application/octet-stream", ""}) +
       body + "\r\n-------bin00001$\r\n";
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
@@ -177,7 +177,7 @@ TEST(MsrpParser, BinaryBodyWithNulAndBareCr_IsKeptByteExact) {
 
 TEST(MsrpParser, BodilessSend_EndLineFollowsHeadersDirectly) {
   std::string in = crlf({"MSRP keep0001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "-------keep0001$"});
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: keep0001", "-------keep0001$"});
   message m;
   parse_result r = parse(in, m);
   ASSERT_EQ(r.status, parse_status::complete);
@@ -188,7 +188,7 @@ TEST(MsrpParser, BodilessSend_EndLineFollowsHeadersDirectly) {
 
 TEST(MsrpParser, EmptyBodyAfterBlankLine_IsPresentButEmpty) {
   std::string in = crlf({"MSRP empt0001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Content-Type: text/plain", "", "",
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: empt0001", "Content-Type: text/plain", "", "",
                          "-------empt0001$"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
@@ -199,7 +199,7 @@ TEST(MsrpParser, EmptyBodyAfterBlankLine_IsPresentButEmpty) {
 TEST(MsrpParser, ContinuationFlags_MoreAndAbortAreReported) {
   for (char f : {'+', '#', '$'}) {
     std::string in = crlf({"MSRP flag0001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                           "From-Path: msrp://a.example.com/s1;tcp", "Content-Type: text/plain", "", "ab",
+                           "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: flag0001", "Content-Type: text/plain", "", "ab",
                            std::string("-------flag0001") + f});
     message m;
     ASSERT_EQ(parse(in, m).status, parse_status::complete) << f;
@@ -210,7 +210,7 @@ TEST(MsrpParser, ContinuationFlags_MoreAndAbortAreReported) {
 TEST(MsrpParser, ExtensionAndMimeHeaders_AreKeptInOrder) {
   std::string in =
       crlf({"MSRP ext00001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-            "From-Path: msrp://a.example.com/s1;tcp", "X-One: 1", "Content-ID: <c@x>", "X-Two: two words",
+            "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: ext00001", "X-One: 1", "Content-ID: <c@x>", "X-Two: two words",
             "Content-Description: d", "Content-Disposition: render", "-------ext00001$"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
@@ -235,7 +235,7 @@ TEST(MsrpParser, HeaderNames_MatchCaseInsensitively) {
 
 TEST(MsrpParser, ByteRangeStarForms_SetUnknownFlags) {
   std::string in = crlf({"MSRP star0001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Byte-Range: 7-*/*",
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: star0001", "Byte-Range: 7-*/*",
                          "Content-Type: text/plain", "", "abc", "-------star0001+"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
@@ -246,7 +246,7 @@ TEST(MsrpParser, ByteRangeStarForms_SetUnknownFlags) {
 
 TEST(MsrpParser, ByteRangeAtUint64Max_ParsesWithoutOverflow) {
   std::string in = crlf({"MSRP big00001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp",
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: big00001",
                          "Byte-Range: 18446744073709551615-*/18446744073709551615", "-------big00001$"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
@@ -266,7 +266,7 @@ TEST(MsrpParser, PipelinedMessages_ConsumedStopsAtFirstEndLine) {
 
 TEST(MsrpParser, BodyOverLimit_FailsBeforeEndLineArrives) {
   std::string head = crlf({"MSRP lim00001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                           "From-Path: msrp://a.example.com/s1;tcp", "Content-Type: text/plain", ""});
+                           "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: lim00001", "Content-Type: text/plain", ""});
   limits lim;
   lim.max_body_bytes = 64;
   message m;
@@ -279,7 +279,7 @@ TEST(MsrpParser, BodyOverLimit_FailsBeforeEndLineArrives) {
 
 TEST(MsrpParser, BodyExactlyAtLimit_IsAccepted) {
   std::string in = crlf({"MSRP lim00001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Content-Type: text/plain", "",
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: lim00001", "Content-Type: text/plain", "",
                          std::string(64, 'a'), "-------lim00001$"});
   limits lim;
   lim.max_body_bytes = 64;

@@ -77,7 +77,8 @@ request_header random_header(gen& g, const std::string& tid, std::string& mid, s
   h.transaction_id = tid;
   h.to_path = paths[g.below(3)];
   h.from_path = paths[g.below(3)];
-  if (g.coin()) {
+  // SEND and REPORT must carry a Message-ID (RFC 4975 §7.1.1, §7.1.2); another method may.
+  if (h.method != "NICKNAME" || g.coin()) {
     mid = g.ident(4 + g.below(29), "abcdefghijklmnopqrstuvwxyz0123456789");
     h.message_id = mid;
   }
@@ -169,6 +170,7 @@ TEST(MsrpRoundTrip, GuardSaysSafe_ImpliesFramingHolds_UnderCollisions) {
     h.transaction_id = tid;
     h.to_path = paths[0];
     h.from_path = paths[2];
+    h.message_id = "mid1";
     h.content_type = "text/plain";
     auto n = encode_request(out, h, body, continuation::more);
     ASSERT_TRUE(n.ok());

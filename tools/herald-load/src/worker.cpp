@@ -19,20 +19,13 @@
 #include "herald/cpim/parser.hpp"
 #include "herald/msrp/encoder.hpp"
 #include "herald/msrp/parser.hpp"
+#include "herald/msrp/uri.hpp"
 #include "herald/reactor/shard.hpp"
 #include "membership.hpp"
 
 namespace herald::load {
 
 namespace {
-
-std::string_view first_uri(std::string_view path) {
-  return path.substr(0, path.find(' '));
-}
-std::string_view last_uri(std::string_view path) {
-  auto sp = path.rfind(' ');
-  return sp == std::string_view::npos ? path : path.substr(sp + 1);
-}
 
 // Single-writer counter in shared memory: a plain load+store, no locked instruction per delivery.
 void bump(std::atomic<std::uint64_t>& a, std::uint64_t n = 1) {
@@ -270,8 +263,8 @@ std::size_t worker::on_data(reactor::shard& s, reactor::connection_ref c, std::s
 // The load client is a well-behaved recipient: every SEND is answered at once (RFC 4975 §7.2 rules).
 void worker::respond(connection_state& cs, const msrp::message& m) {
   if (m.failure_report == msrp::report_mode::no || m.failure_report == msrp::report_mode::partial) return;
-  std::string_view to = first_uri(m.from_path);
-  std::string_view from = last_uri(m.to_path);
+  std::string_view to = msrp::first_uri(m.from_path);
+  std::string_view from = msrp::last_uri(m.to_path);
   std::size_t n = 64 + 2 * m.transaction_id.size() + to.size() + from.size();
   char* out = shard_.header_alloc(cs.ref, n);
   if (!out) return;

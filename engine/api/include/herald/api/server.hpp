@@ -36,8 +36,10 @@ class handlers {
   void set_api_connections(std::size_t n) { api_connections_ = n; }
 
  private:
+  void health(std::string& out, bool keep_alive) const;
+  void list_conferences(const control::request& req, std::string& out);
   void create_conference(const control::request& req, std::string& out);
-  void get_conference(std::string_view id, std::string_view query, std::string& out, bool keep_alive);
+  void get_conference(std::string_view id, const control::request& req, std::string& out);
   void add_participant(std::string_view id, const control::request& req, std::string& out);
   void add_participants_batch(std::string_view id, const control::request& req, std::string& out);
   void send_message(std::string_view id, const control::request& req, std::string& out);

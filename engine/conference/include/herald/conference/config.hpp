@@ -25,6 +25,9 @@ struct engine_config {
   std::uint64_t header_timeout_ns = 10'000'000'000ULL;      // a started MSRP/HTTP header must finish
   std::uint64_t reassembly_timeout_ns = 60'000'000'000ULL;  // incomplete chunked message dropped
   std::size_t max_reassembly_bytes = 64u << 20;             // per connection, chunked messages in progress
+  // Message slices one shard tracks at once (each until its recipients settled): beyond, a message's
+  // recipients there fail with outbox_full. The transaction-id layout caps it at 62^3.
+  std::uint32_t max_messages_in_flight = 62u * 62u * 62u;
   bool pin_threads = false;
 };
 

@@ -1,12 +1,15 @@
 // The conference directory: conferences, participants, their session ids and where each is bound.
-// Control-path state behind one mutex; the data path never takes it (shards get plans, not locks).
+// Control-path state behind one mutex, held only for O(1) work (or O(page), O(named recipients)) where a
+// shard can wait on it: binds, lookups, the start of a plan. A plan walks the conference's frozen roster
+// and reads each member's binding from a lock-free cell, so a 10^5-recipient participant message does not
+// stall every shard's binds and the API behind it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,19 +26,23 @@ enum class directory_error : std::uint8_t {
   no_such_participant,
   no_such_session,    // MSRP 481
   duplicate_address,  // HTTP 409
+  duplicate_uri,      // HTTP 409: another conference has this URI
   too_many_conferences,
   too_many_participants,
-  session_bound_elsewhere,  // MSRP 403
+  session_bound_elsewhere,  // MSRP 506
   entropy_unavailable,
 };
 std::string_view to_string(directory_error);
 
 // Where a bound session lives: the shard that owns its connection and the session's slot there.
 struct binding {
-  int shard = -1;
+  static constexpr int unbound = -1;
+  static constexpr int removed = -2;  // the member left the conference after the plan's roster was taken
+  int shard = unbound;
   std::uint32_t slot = 0;
   std::uint32_t generation = 0;
-  bool bound() const { return shard >= 0; }
+  constexpr bool bound() const { return shard >= 0; }
+  friend bool operator==(const binding&, const binding&) = default;
 };
 
 struct participant {
@@ -45,6 +52,7 @@ struct participant {
   std::string session_id;
   binding where;
   std::uint32_t order = 0;  // position in registration order = index in the conference's roster
+  member_ref member;        // its directory member, as its session's grant names it
 };
 
 struct conference_info {
@@ -60,9 +68,10 @@ struct session_grant {
   std::string participant_id;
   std::string address;
   std::string display_name;
+  member_ref member;  // excluded from the plans of this participant's own messages
 };
 
-// One fan-out target: its index in the message record, its address, and where it is bound.
+// One fan-out target: its index in the message record, and where it is bound.
 struct fanout_target {
   std::uint32_t recipient = 0;
   binding where;
@@ -72,11 +81,10 @@ struct fanout_plan {
   std::string conference_uri;
   std::string conference_display_name;
   std::shared_ptr<const roster> members_of;  // the conference's roster when planned
-  bool everyone = false;                     // recipients = the whole roster, in order
-  std::vector<std::uint32_t> members;        // else: recipient number -> roster index
-  std::vector<fanout_target> targets;        // recipient number and where it is bound
+  recipient_set who;                         // which of its entries are recipients
+  std::vector<fanout_target> targets;        // recipient number and where it is bound, in roster order
   std::vector<std::string> unknown;          // requested addresses not in the conference
-  std::size_t recipients() const { return everyone ? members_of->addresses.size() : members.size(); }
+  std::size_t recipients() const { return who.size(members_of->addresses.size()); }
 };
 
 struct directory_limits {
@@ -86,13 +94,22 @@ struct directory_limits {
 
 class directory {
  public:
-  explicit directory(directory_limits limits = {}) : limits_(limits) {}
+  explicit directory(directory_limits limits = {});
+  ~directory();
 
+  // duplicate_uri when another conference already has `uri` (compared byte for byte).
   directory_error create_conference(std::string uri, std::string display_name, conference_info& out);
   directory_error get_conference(std::string_view id, conference_info& out) const;
+  directory_error find_conference_by_uri(std::string_view uri, conference_info& out) const;
+  // Conferences [offset, offset+limit) in creation order; `total` receives how many there are.
+  void list_conferences(std::size_t offset, std::size_t limit, std::vector<conference_info>& out,
+                        std::size_t& total) const;
   // Participants [offset, offset+limit) in registration order.
   directory_error list_participants(std::string_view id, std::size_t offset, std::size_t limit,
                                     std::vector<participant>& out) const;
+  // One participant by id: an index lookup, nothing copied but it.
+  directory_error get_participant(std::string_view conference_id, std::string_view participant_id,
+                                  participant& out) const;
   // Removes the conference; `unbound` receives the bindings the shards must drop.
   directory_error delete_conference(std::string_view id, std::vector<binding>& unbound);
 
@@ -111,9 +128,11 @@ class directory {
   // Drops a binding if it is still the one given (a rebind elsewhere must not be undone).
   void unbind(std::string_view session_id, binding where);
 
-  // Targets for a message: all participants (to empty) or the named addresses, minus `exclude`.
-  directory_error plan(std::string_view conference_id, const std::vector<std::string>& to,
-                       std::string_view exclude_participant_id, fanout_plan& out) const;
+  // Targets for a message: all participants (to empty) or the named addresses, minus `sender` (a
+  // participant's own message). The lock is held to take the roster (rebuilt first if membership changed)
+  // and to look named addresses up; the walk over the roster reads bindings without it.
+  directory_error plan(std::string_view conference_id, const std::vector<std::string>& to, member_ref sender,
+                       fanout_plan& out) const;
 
   std::size_t conference_count() const;
   std::size_t participant_count() const;
@@ -125,12 +144,12 @@ class directory {
   struct conference_entry;
   // One participant, packed for 10^6-participant conferences: ids inline, address and display name in one
   // allocation (~80 bytes + text; a `participant` in an unordered_map node with its copies in three maps
-  // cost ~560 bytes). Slots are indices into members_; a free slot has no conference.
+  // cost ~560 bytes). Slots are indices into members_; a free slot has no conference. Its binding lives in
+  // the member's cell (binding_cells), where plans read it without the lock.
   struct member {
     conference_entry* conference = nullptr;
     std::unique_ptr<char[]> text;  // address, then display name
-    binding where;
-    std::uint32_t order = 0;  // position in registration order = index in the conference's roster
+    std::uint32_t order = 0;       // position in registration order = index in the conference's roster
     std::uint32_t address_len = 0;
     std::uint32_t name_len = 0;
     char id[object_id_chars];
@@ -144,24 +163,55 @@ class directory {
     conference_info info;
     // Member slots in registration order: plans walk this instead of hashing every participant.
     std::vector<std::uint32_t> order;
-    // Addresses in registration order, rebuilt by the first plan after a membership change.
+    // The roster in registration order, rebuilt by the first plan after a membership change.
     mutable std::shared_ptr<const roster> snapshot;
     slot_index by_id;       // participant id -> member slot
     slot_index by_address;  // address -> member slot
   };
 
+  // Every member's binding and generation in cells that never move and are never freed, so a plan may
+  // read them while the lock is held by a bind (a seqlock on the member generation: a slot reused by
+  // another participant mid-read is seen, never mistaken for the planned one). Written under the lock.
+  class binding_cells {
+   public:
+    binding_cells();
+    ~binding_cells();
+    // Makes slot's cell exist (before the first member in it); false past the capacity.
+    bool reserve(std::uint32_t slot);
+    std::uint32_t generation(std::uint32_t slot) const;
+    binding get(std::uint32_t slot) const;  // lock held
+    void set(std::uint32_t slot, binding where);
+    // The member in slot left: unbound, and a new generation for the next one.
+    void retire(std::uint32_t slot);
+    // No lock: the member's binding, binding::removed if the slot no longer holds that member.
+    binding read(member_ref m) const;
+
+   private:
+    struct cell;
+    static constexpr std::uint32_t chunk_bits = 12;
+    static constexpr std::uint32_t max_chunks = 1u << 14;  // 67M members
+    cell* at(std::uint32_t slot) const;
+    std::unique_ptr<std::atomic<cell*>[]> chunks_;
+  };
+
+  conference_entry* find_locked(std::string_view id) const;
   std::uint32_t find_id(const conference_entry& c, std::string_view participant_id) const;
   std::uint32_t find_address(const conference_entry& c, std::string_view address) const;
-  void fill(const member& m, participant& out) const;
+  void fill(std::uint32_t slot, participant& out) const;
+  void fill(const conference_entry& c, conference_info& out) const;
   void free_member(std::uint32_t slot);
   directory_error add_locked(conference_entry& c, std::string address, std::string display_name,
                              participant& out);
+  std::shared_ptr<const roster> roster_locked(const conference_entry& c) const;
 
   directory_limits limits_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, conference_entry> conferences_;  // nodes never move: members point here
-  std::deque<member> members_;                                     // every conference's participants
+  std::unordered_map<std::string, conference_entry*> by_uri_;
+  std::vector<conference_entry*> creation_order_;  // for paged listing
+  std::deque<member> members_;                     // every conference's participants
   std::vector<std::uint32_t> free_members_;
+  binding_cells cells_;
   slot_index sessions_;  // session id -> member slot
   std::size_t participants_ = 0;
   std::size_t bound_ = 0;

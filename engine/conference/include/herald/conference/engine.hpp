@@ -1,5 +1,6 @@
 // The conference engine: the directory, delivery records and the MSRP shards, and the operations the
-// control API drives (system messages, removals, metrics, drain).
+// control API drives (messages, removals, metrics, drain). Every message, from the API or from a
+// participant's SEND, enters through submit().
 #pragma once
 
 #include <atomic>
@@ -16,43 +17,60 @@
 #include "herald/conference/delivery.hpp"
 #include "herald/conference/directory.hpp"
 #include "herald/conference/shard_service.hpp"
+#include "herald/core/result.hpp"
 #include "herald/core/shared_buffer.hpp"
+#include "herald/fanout/frame_template.hpp"
+#include "herald/msrp/types.hpp"
 #include "herald/reactor/shard_group.hpp"
 
 namespace herald::conference {
 
-enum class send_error : std::uint8_t {
+enum class submit_error : std::uint8_t {
   ok = 0,
-  no_such_conference,
-  unknown_recipients,  // 422, listed in send_result::unknown
-  draining,            // 503: shutting down
-  too_many_pending,    // 429: max pending deliveries per conference
+  no_such_conference,  // HTTP 404, MSRP 481
+  unknown_recipients,  // HTTP 422, listed in submit_result::unknown
+  draining,            // HTTP 503 (MSRP 413): shutting down
+  too_many_pending,    // HTTP 429 (MSRP 413): --max-pending-deliveries for the conference
   body_too_large,      // 413
-  bad_content,         // 422: content type, addresses or external-body fields unusable
+  unreadable_content,  // MSRP 400 (HTTP 422): a CPIM body or header block that does not parse
+  unusable_content,    // MSRP 415 (HTTP 422): content type, addresses or external-body fields unusable
 };
-std::string_view to_string(send_error);
+std::string_view to_string(submit_error);
 
 // message/external-body reference (RFC 4483): what the API's "external" object carries.
 struct external_reference {
   std::string url;
   std::string content_type;
+  std::string content_id;  // of the encapsulated headers (RFC 2046 §5.2.3); empty: one is generated
   std::uint64_t size = 0;
   bool has_size = false;
   std::int64_t expiration = 0;  // epoch seconds
   bool has_expiration = false;
 };
 
-struct system_message {
-  std::string conference_id;
-  std::vector<std::string> to;  // empty: every participant
-  std::string content_type;     // of body; ignored for external
-  shared_buffer body;
-  std::optional<external_reference> external;
-  std::string subject;
+// The participant a message comes from (its session's grant).
+struct participant_sender {
+  std::string address;  // authenticated: becomes CPIM From
+  std::string display_name;
+  member_ref member;  // left out of the recipients
+  int shard = -1;     // the shard its SEND arrived on: its slice runs there inline
 };
 
-struct send_result {
-  send_error error = send_error::ok;
+// One message, whoever sends it.
+struct message_submission {
+  std::string conference_id;
+  std::vector<std::string> to;  // empty: every participant (but the sender)
+  std::string content_type;     // of body; for a participant, its SEND's Content-Type
+  shared_buffer body;           // allocate with fanout::body_headroom_bytes of headroom
+  std::optional<external_reference> external;  // instead of a body (system messages)
+  std::string subject;                         // CPIM Subject (system messages)
+  msrp::report_mode success_report = msrp::report_mode::unset;  // the SENDs' report headers
+  msrp::report_mode failure_report = msrp::report_mode::unset;
+  std::optional<participant_sender> sender;  // absent: a system message, From is the conference
+};
+
+struct submit_result {
+  submit_error error = submit_error::ok;
   std::shared_ptr<message_record> record;
   std::vector<std::string> unknown;
   std::string detail;
@@ -62,6 +80,7 @@ struct send_result {
 struct message_outcome {
   std::size_t recipients = 0;
   std::size_t delivered = 0;
+  std::size_t sent = 0;
   std::size_t failed = 0;
   std::size_t pending = 0;
   std::size_t failed_by_reason[failure_reason_count] = {};
@@ -97,7 +116,9 @@ class engine {
   // Fails every pending delivery with reason shutdown and stops the shards.
   void stop();
 
-  send_result send_system_message(system_message msg);
+  // Plans the message against the conference's roster, builds its frame template, records it and hands
+  // each shard its slice: the one place a message enters.
+  submit_result submit(message_submission msg);
   directory_error remove_participant(std::string_view conference_id, std::string_view participant_id);
   directory_error delete_conference(std::string_view conference_id);
 
@@ -116,17 +137,6 @@ class engine {
     return failed_outside_[static_cast<std::size_t>(why)].load(std::memory_order_relaxed);
   }
 
-  // From shard services: splits the plan by owning shard; targets that are not bound fail at once.
-  // The slice for `local_shard` runs inline on the calling shard (no mailbox hop).
-  void dispatch(const std::shared_ptr<message_record>& record,
-                const std::shared_ptr<const fanout::frame_template>& tmpl, const fanout_plan& plan,
-                int local_shard = -1);
-  // The record id for a new message.
-  std::string new_message_id();
-  // Reserves n pending deliveries against the conference's --max-pending-deliveries: the counter the
-  // record must track (record::track_pending), or nullptr when the conference is at its limit.
-  std::shared_ptr<std::atomic<std::size_t>> reserve_pending(const std::string& conference_id, std::size_t n);
-
   message_memory memory() const;
   // Shutdown accounting: the messages not complete now; `next` receives the registration sequence that
   // messages_since() continues from, so a message racing the drain is not missed.
@@ -137,6 +147,17 @@ class engine {
  private:
   void post(std::size_t shard, reactor::task t);
   void register_record(const std::shared_ptr<message_record>& record);
+  // The frame template for msg, planned as plan, whose record id is message_id.
+  result<fanout::frame_template, submit_error> build_template(message_submission& msg, const fanout_plan& plan,
+                                                             std::string_view message_id, std::string& detail);
+  // Splits the targets by owning shard; targets that are not bound fail at once. The slice for
+  // `local_shard` runs inline on the calling shard (no mailbox hop).
+  void dispatch(const std::shared_ptr<message_record>& record,
+                const std::shared_ptr<const fanout::frame_template>& tmpl, const std::vector<fanout_target>& targets,
+                int local_shard);
+  // Reserves n pending deliveries against the conference's --max-pending-deliveries: the counter the
+  // record must track (record::track_pending), or nullptr when the conference is at its limit.
+  std::shared_ptr<std::atomic<std::size_t>> reserve_pending(const std::string& conference_id, std::size_t n);
 
   struct registered_record {
     std::weak_ptr<message_record> record;

@@ -84,7 +84,4 @@ result<std::size_t, http_error> parse_request(std::string_view buf, request& out
 // Stable lower_snake name of an error (for logs and JSON error codes).
 std::string_view to_string(http_error e);
 
-// Case-insensitive ASCII comparison, for field names and tokens.
-bool iequals(std::string_view a, std::string_view b);
-
 }  // namespace herald::control

@@ -69,6 +69,7 @@ enum class body_kind : std::uint8_t { text = 0, binary, external };
 struct external_body_spec {
   std::string url;           // http or https
   std::string content_type;  // of the referenced content
+  std::optional<std::string> content_id;  // of the encapsulated headers (RFC 2046 §5.2.3), without <>
   std::optional<std::uint64_t> size;
   std::optional<std::string> expiration;        // IMF-fixdate as sent
   std::optional<std::int64_t> expiration_unix;  // the same instant, seconds since the epoch
@@ -81,8 +82,8 @@ struct send_message_request {
   body_kind kind = body_kind::text;
   std::string body;             // UTF-8 text as sent, or the decoded base64 bytes
   external_body_spec external;  // kind == external only
-  bool success_report = false;
-  failure_report_mode failure_report = failure_report_mode::yes;  // RFC 4975 §7.1.2 default
+  bool success_report = false;  // true: Success-Report: yes (RFC 4975 §7.1.2); false: the header is left out
+  std::optional<failure_report_mode> failure_report;  // absent: no header, which means yes (§7.1.2)
   std::optional<std::string> subject;
 };
 

@@ -31,6 +31,7 @@ inline constexpr std::size_t kMaxDisplayNameBytes = 128;
 inline constexpr std::size_t kMaxSubjectBytes = 256;
 inline constexpr std::size_t kMaxContentTypeBytes = 128;
 inline constexpr std::size_t kMaxUrlBytes = 2048;
+inline constexpr std::size_t kMaxContentIdBytes = 128;
 
 // sip:, sips:, tel:, im: URI (scheme case-insensitive), RFC 3986 characters only, at most 256 bytes.
 value_error validate_address(std::string_view uri);
@@ -44,6 +45,10 @@ value_error validate_content_type(std::string_view content_type);
 // http:// or https:// URL with a non-empty authority, RFC 3986 characters only, <= 2048 bytes: it is
 // quoted into the URL parameter of message/external-body (RFC 4483 §2), so a quote must not get through.
 value_error validate_url(std::string_view url);
+
+// RFC 5322 §3.6.4 msg-id without its angle brackets, id-left "@" id-right of dot-atom-text: the Content-ID
+// of message/external-body's encapsulated headers (RFC 2046 §5.2.3), at most 128 bytes.
+value_error validate_content_id(std::string_view id);
 
 // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 §5.6.7, the RFC 1123 form). The day name must
 // be one of the seven; it is redundant, so a mismatch with the date is only refused with check_weekday.

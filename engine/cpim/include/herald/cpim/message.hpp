@@ -75,6 +75,4 @@ struct message {
   const mime_header* find_inner(std::string_view name) const;
 };
 
-bool iequals(std::string_view a, std::string_view b);
-
 }  // namespace herald::cpim

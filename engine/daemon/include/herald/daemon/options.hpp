@@ -27,7 +27,11 @@ struct options {
   conference::engine_config engine;
   api::server_config api;
   bool help = false;
+  bool version = false;
 };
+
+// "heraldd <version> (<git describe>)", as --version prints it and herald_build_info exports it.
+std::string version_string();
 
 // Parses argv; on error returns false with a message naming the flag.
 bool parse_options(const std::vector<std::string_view>& args, options& out, std::string& error);
@@ -35,7 +39,7 @@ std::string usage();
 
 // "30s", "250ms", "10m", "1h", "2us", or a bare number of seconds.
 bool parse_duration(std::string_view text, std::uint64_t& ns);
-// "8MiB", "64k", "2048", "1G" (binary multiples).
+// "8MiB", "8MB", "8m", "64k", "2048", "1G": binary multiples, units in any case.
 bool parse_size(std::string_view text, std::size_t& bytes);
 bool parse_host_port(std::string_view text, host_port& out);
 // 127.0.0.0/8, ::1 and "localhost": where an unauthenticated control API is acceptable.

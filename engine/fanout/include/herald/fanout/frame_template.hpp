@@ -186,6 +186,9 @@ class frame_template {
   std::string_view body() const { return body_; }
   std::string_view cpim_prefix() const { return cpim_prefix_; }  // "From: ...\r\nTo: "
   std::string_view cpim_suffix() const { return cpim_suffix_; }  // "\r\n...\r\n<inner>\r\n"
+  // The report headers every frame carries (unset: absent, RFC 4975 §7.1.2 defaults apply).
+  msrp::report_mode success_report() const { return success_report_; }
+  msrp::report_mode failure_report() const { return failure_report_; }
 
  private:
   static result<frame_template, fanout_error> finish(frame_template t, template_spec& spec);
@@ -206,6 +209,8 @@ class frame_template {
   std::size_t fixed_stamp_bytes_ = 0;               // max_stamp_bytes() less the recipient's own blocks
   std::size_t max_chunk_ = 2048;
   std::size_t tid_chars_ = msrp::default_transaction_id_chars;
+  msrp::report_mode success_report_ = msrp::report_mode::unset;
+  msrp::report_mode failure_report_ = msrp::report_mode::unset;
 };
 
 }  // namespace herald::fanout

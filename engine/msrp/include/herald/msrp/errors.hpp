@@ -25,10 +25,13 @@ enum class error_code : std::uint8_t {
   bad_status_header,            // Status not "3DIGIT SP 3DIGIT [SP text]"
   bad_content_type,             // Content-Type is not type "/" subtype [params]
   missing_content_type,         // a body without Content-Type (RFC 4975 §7.1)
+  missing_message_id,           // a SEND or REPORT without Message-ID (RFC 4975 §7.1.1, §7.1.2)
   header_block_too_large,
   too_many_headers,
   body_too_large,  // one chunk's data exceeds limits::max_body_bytes
-  bad_end_line,    // end-line with a foreign tid, bad flag, or a body where none may be
+  unexpected_body,  // a body where none may be (a response, RFC 4975 §7.2)
+  bad_end_line,     // end-line with a foreign tid or a bad flag: the message's end cannot be trusted
+  framing_lost,     // a failed message's end-line could not be found (parser::skip)
 };
 
 std::string_view to_string(error_code e);

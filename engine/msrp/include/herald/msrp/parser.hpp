@@ -80,6 +80,12 @@ struct parse_result {
 
 // Parses one message from the start of input. Stateless: a need_more caller calls again with the same
 // bytes plus more, and everything is re-examined (use parser to avoid rescanning the body).
+//
+// On error, `out` still holds what was read before the error, so the caller can answer without parsing
+// again: kind, method and transaction_id once the start line's transaction id was read and valid, then
+// to_path and from_path once each was read and valid (and any header after them); the rest is empty.
+// A request is answerable when its transaction id and From-Path were read (RFC 4975 §7.2: the response
+// goes to the first From-Path URI).
 parse_result parse(std::string_view input, message& out, const limits& lim = {});
 
 // Resumable form: remembers how far the header lines and the body were examined, so feeding a growing
@@ -94,18 +100,34 @@ class parser {
     body_scanned_ = 0;
   }
 
+  // After feed() returned an error: true when the rest of that message can be skipped to read the next
+  // one, that is its transaction id was read and the error is not in its end-line (RFC 4975 §7.1: the
+  // end-line names the transaction, so it is found without understanding what precedes it). Otherwise
+  // framing is lost and the connection cannot continue.
+  bool can_skip() const { return skip_tid_len_ != 0; }
+  // Discards the failed message through its end-line, fed the input from where that message started
+  // (first call) or from where the previous call left off. complete: `consumed` bytes end the message;
+  // need_more: `consumed` bytes may be dropped, feed the rest again with more; error (framing_lost): no
+  // end-line within max_header_bytes + 2 * max_body_bytes, or can_skip() was false. Then call reset().
+  parse_result skip(std::string_view input);
+
   // Every message of a session repeats the same To-Path and From-Path, so the last ones that passed URI
   // validation are remembered byte-for-byte and a repeat skips parse_uri (about a third of a small
   // SEND's parse time).
   static constexpr std::size_t path_cache_bytes = 256;
 
  private:
+  parse_result parse_message(std::string_view input, message& out);
   bool path_valid(int which, std::string_view value);
   bool check_paths(const message& m) const;
 
   limits lim_;
   std::size_t checked_lines_ = 0;  // input prefix known to hold no new complete line
   std::size_t body_scanned_ = 0;   // body offset before which no end-line can start
+  // The failed message being skipped: its transaction id and the bytes dropped so far.
+  std::size_t skip_tid_len_ = 0;
+  std::size_t skipped_ = 0;
+  char skip_tid_[max_transaction_id_chars];
   std::size_t path_cache_len_[2] = {0, 0};
   char path_cache_[2][path_cache_bytes];
 };

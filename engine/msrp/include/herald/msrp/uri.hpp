@@ -55,4 +55,14 @@ struct path_list {
 // doubled space, or more than max_path_uris entries).
 result<path_list, error_code> split_path(std::string_view value);
 
+// RFC 4975 §7.2: a response (or REPORT) goes back to the first URI of the request's From-Path (the previous
+// hop), from the last URI of its To-Path (us). Both take a path value already validated by the parser.
+constexpr std::string_view first_uri(std::string_view path) {
+  return path.substr(0, path.find(' '));
+}
+constexpr std::string_view last_uri(std::string_view path) {
+  const auto sp = path.rfind(' ');
+  return sp == std::string_view::npos ? path : path.substr(sp + 1);
+}
+
 }  // namespace herald::msrp

@@ -129,7 +129,8 @@ class shard {
   void on_recv(std::uint32_t index, int res, std::uint32_t flags);
   void on_send(std::uint32_t index, int res);
   void on_connect(std::uint32_t index, int res);
-  void deliver(detail::connection& c, std::uint32_t index, std::string_view bytes);
+  // Gives received bytes to the handler (on_data), keeping what it leaves unconsumed.
+  void hand_to_handler(detail::connection& c, std::uint32_t index, std::string_view bytes);
   std::uint32_t open_connection(int fd);  // UINT32_MAX if the table is full (fd closed)
   void hand_out(std::uint32_t index);
   void apply_socket_options(int fd);

@@ -1,8 +1,10 @@
 // RFC 1123 and RFC 3339 date formatting/parsing over the proleptic Gregorian calendar, without libc time
 // zones.
-#include "herald/cpim/date.hpp"
+#include "herald/core/date.hpp"
 
-namespace herald::cpim {
+#include "herald/core/ascii.hpp"
+
+namespace herald {
 
 namespace {
 
@@ -65,12 +67,10 @@ bool digits(std::string_view s, std::size_t at, std::size_t n, unsigned& out) {
   return true;
 }
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
-}
-bool ieq3(std::string_view a, const char* b) {
-  return a.size() == 3 && lower(a[0]) == lower(b[0]) && lower(a[1]) == lower(b[1]) &&
-         lower(a[2]) == lower(b[2]);
+// A three-letter name: exactly as written in IMF-fixdate, in any case otherwise.
+bool name_is(std::string_view a, const char* b, bool exact) {
+  const std::string_view want(b, 3);
+  return exact ? a == want : ascii::iequals(a, want);
 }
 
 void split_time(std::int64_t epoch, civil& c, unsigned& hh, unsigned& mm, unsigned& ss, unsigned& wday) {
@@ -109,6 +109,8 @@ std::string_view to_string(date_error e) {
       return "out_of_range";
     case date_error::bad_zone:
       return "bad_zone";
+    case date_error::weekday_mismatch:
+      return "weekday_mismatch";
   }
   return "unknown";
 }
@@ -177,12 +179,13 @@ void format_rfc3339_ns(std::int64_t epoch_ns, char out[rfc3339_ns_length]) {
   out[29] = 'Z';
 }
 
-result<std::int64_t, date_error> parse_rfc1123(std::string_view s) {
+result<std::int64_t, date_error> parse_rfc1123(std::string_view s, rfc1123_rules rules) {
   // day-name "," SP 2DIGIT SP month SP 4DIGIT SP 2DIGIT ":" 2DIGIT ":" 2DIGIT SP zone
-  if (s.size() < 29) return date_error::bad_syntax;
-  bool day_ok = false;
-  for (const auto& name : kDayNames) day_ok |= ieq3(s.substr(0, 3), name);
-  if (!day_ok) return date_error::bad_day_name;
+  if (s.size() < 29 || (rules.imf_fixdate && s.size() != 29)) return date_error::bad_syntax;
+  int weekday = -1;
+  for (int i = 0; i < 7; ++i)
+    if (name_is(s.substr(0, 3), kDayNames[i], rules.imf_fixdate)) weekday = i;
+  if (weekday < 0) return date_error::bad_day_name;
   if (s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' || s[19] != ':' ||
       s[22] != ':' || s[25] != ' ')
     return date_error::bad_syntax;
@@ -192,11 +195,12 @@ result<std::int64_t, date_error> parse_rfc1123(std::string_view s) {
     return date_error::bad_syntax;
   unsigned m = 0;
   for (unsigned i = 0; i < 12; ++i)
-    if (ieq3(s.substr(8, 3), kMonthNames[i])) m = i + 1;
+    if (name_is(s.substr(8, 3), kMonthNames[i], rules.imf_fixdate)) m = i + 1;
   if (m == 0) return date_error::bad_month;
   if (d < 1 || d > days_in_month(y, m) || hh > 23 || mm > 59 || ss > 60) return date_error::out_of_range;
   std::string_view zone = s.substr(26);
   std::int64_t offset = 0;
+  if (rules.imf_fixdate && zone != "GMT") return date_error::bad_zone;
   if (zone == "GMT" || zone == "UT" || zone == "UTC" || zone == "Z") {
     offset = 0;
   } else if (zone.size() == 5 && (zone[0] == '+' || zone[0] == '-')) {
@@ -207,8 +211,9 @@ result<std::int64_t, date_error> parse_rfc1123(std::string_view s) {
   } else {
     return date_error::bad_zone;
   }
-  return checked(days_from_civil(y, m, d) * 86400 + std::int64_t(hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss)) -
-                 offset);
+  const std::int64_t days = days_from_civil(y, m, d);
+  if (rules.check_weekday && ((days % 7) + 7) % 7 != weekday) return date_error::weekday_mismatch;
+  return checked(days * 86400 + std::int64_t(hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss)) - offset);
 }
 
 result<std::int64_t, date_error> parse_rfc3339(std::string_view s) {
@@ -247,4 +252,4 @@ result<std::int64_t, date_error> parse_rfc3339(std::string_view s) {
                  offset);
 }
 
-}  // namespace herald::cpim
+}  // namespace herald

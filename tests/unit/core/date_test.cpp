@@ -1,12 +1,12 @@
 // Date helper tests: RFC 1123 expiration and RFC 3339 DateTime formatting and validation.
-#include "herald/cpim/date.hpp"
+#include "herald/core/date.hpp"
 
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
-namespace herald::cpim {
+namespace herald {
 namespace {
 
 TEST(Rfc1123, FormatsEpochZero) {
@@ -105,6 +105,26 @@ TEST(Rfc3339, RejectsMalformed) {
     EXPECT_EQ(to_string(parse_rfc3339(c.text).error()), to_string(c.expected)) << c.text;
 }
 
+TEST(Rfc1123, ImfFixdateRulesAreStrict) {
+  const rfc1123_rules fixdate{.imf_fixdate = true};
+  EXPECT_EQ(*parse_rfc1123("Sun, 06 Nov 1994 08:49:37 GMT", fixdate), 784111777);
+  // Accepted by the mail form, refused by IMF-fixdate (RFC 9110 §5.6.7): zone, case, trailing bytes.
+  for (std::string_view lenient : {"Sun, 06 Nov 1994 08:49:37 UTC", "sun, 06 Nov 1994 08:49:37 GMT",
+                                   "Sun, 06 nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 +0000"}) {
+    EXPECT_TRUE(parse_rfc1123(lenient).ok()) << lenient;
+    EXPECT_FALSE(parse_rfc1123(lenient, fixdate).ok()) << lenient;
+  }
+  EXPECT_EQ(parse_rfc1123("Sun, 06 Nov 1994 08:49:37 GMT ", fixdate).error(), date_error::bad_syntax);
+}
+
+TEST(Rfc1123, WeekdayIsCheckedOnlyWhenAsked) {
+  // 2027-01-01 is a Friday.
+  EXPECT_TRUE(parse_rfc1123("Thu, 01 Jan 2027 00:00:00 GMT").ok());
+  EXPECT_EQ(parse_rfc1123("Thu, 01 Jan 2027 00:00:00 GMT", {.check_weekday = true}).error(),
+            date_error::weekday_mismatch);
+  EXPECT_TRUE(parse_rfc1123("Fri, 01 Jan 2027 00:00:00 GMT", {.check_weekday = true}).ok());
+}
+
 TEST(Rfc3339, FormatThenParseRoundTrips) {
   std::mt19937_64 rng(11);
   std::uniform_int_distribution<std::int64_t> dist(-62167219200, 253402300799);
@@ -117,4 +137,4 @@ TEST(Rfc3339, FormatThenParseRoundTrips) {
 }
 
 }  // namespace
-}  // namespace herald::cpim
+}  // namespace herald

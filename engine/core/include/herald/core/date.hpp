@@ -1,4 +1,5 @@
-// Date codecs for CPIM DateTime (RFC 3339) and external-body expiration (RFC 1123 / RFC 822 §5).
+// Date codecs: CPIM DateTime (RFC 3339), external-body expiration (RFC 1123 / RFC 822 §5) and the HTTP
+// IMF-fixdate (RFC 9110 §5.6.7, the strict RFC 1123 form), one implementation for every layer.
 #pragma once
 
 #include <cstddef>
@@ -7,7 +8,7 @@
 
 #include "herald/core/result.hpp"
 
-namespace herald::cpim {
+namespace herald {
 
 enum class date_error : std::uint8_t {
   ok = 0,
@@ -16,6 +17,7 @@ enum class date_error : std::uint8_t {
   bad_month,     // RFC 1123 month not one of Jan..Dec
   out_of_range,  // a field outside its calendar range (Feb 30, 24:00, minute 61...)
   bad_zone,      // zone not GMT/UT/UTC/Z or a numeric +hhmm offset
+  weekday_mismatch,  // the day-name is not the date's weekday (checked only when asked)
 };
 
 std::string_view to_string(date_error e);
@@ -32,11 +34,21 @@ void format_rfc1123(std::int64_t epoch_seconds, char out[rfc1123_length]);
 void format_rfc3339(std::int64_t epoch_seconds, char out[rfc3339_length]);
 void format_rfc3339_ns(std::int64_t epoch_ns, char out[rfc3339_ns_length]);
 
-// RFC 1123 §5.2.14 date: "Sun, 06 Nov 1994 08:49:37 GMT". The day-name is validated as a name but not
-// against the date, because the RFC 4483 example itself ("Sat, 20 Jun 2002") names the wrong weekday.
-result<std::int64_t, date_error> parse_rfc1123(std::string_view text);
+// How strictly parse_rfc1123 reads its input.
+struct rfc1123_rules {
+  // RFC 9110 §5.6.7 IMF-fixdate: exactly 29 bytes, "GMT", names spelled as written there. Otherwise
+  // RFC 1123 §5.2.14 / RFC 822 §5 as mail and RFC 2046 parameters use it: names in any case, the zones
+  // GMT/UT/UTC/Z or a numeric +hhmm offset.
+  bool imf_fixdate = false;
+  // The day-name must be the date's weekday. Off by default: it is redundant, and the RFC 4483 example
+  // itself ("Sat, 20 Jun 2002") names the wrong one.
+  bool check_weekday = false;
+};
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" to epoch seconds; a leap second (60) is read as 59.
+result<std::int64_t, date_error> parse_rfc1123(std::string_view text, rfc1123_rules rules = {});
 
 // RFC 3339 §5.6 date-time to epoch seconds (fraction truncated); leap second 60 is accepted (§5.7).
 result<std::int64_t, date_error> parse_rfc3339(std::string_view text);
 
-}  // namespace herald::cpim
+}  // namespace herald
