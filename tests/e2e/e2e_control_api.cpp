@@ -82,6 +82,87 @@ TEST_F(ControlApi, EachEndpointRejectsBadInputWithItsStatus) {
   }
 }
 
+TEST_F(ControlApi, NotFoundMessagesNameWhatWasNotFound) {
+  // The conference, not the participant address the body carried.
+  http_reply r = call("POST", "/v1/conferences/cNOPE/participants", R"({"address":"sip:z@example.com"})");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(json_field(r.body, "code"), "no_such_conference");
+  EXPECT_EQ(json_field(r.body, "message"), "no conference with id 'cNOPE'") << r.body;
+  r = call("DELETE", conf() + "/participants/pNoSuchPart1");
+  EXPECT_EQ(json_field(r.body, "message"),
+            "no participant with id 'pNoSuchPart1' in conference '" + f.conference_id + "'")
+      << r.body;
+  r = call("GET", conf() + "/participants/pNoSuchPart1");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(json_field(r.body, "code"), "no_such_participant") << r.body;
+  r = call("POST", conf() + "/participants", R"({"address":"sip:u1@example.com"})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(json_field(r.body, "message").find("'sip:u1@example.com' is already a participant"),
+            std::string::npos)
+      << r.body;
+  r = call("POST", conf() + "/messages",
+           R"({"to":["sip:nobody@example.com"],"content_type":"text/plain","body":"x"})");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("sip:nobody@example.com"), std::string::npos) << r.body;
+}
+
+TEST_F(ControlApi, OneParticipantIsLookedUpById) {
+  const participant_handle& p = f.participants[1];
+  http_reply r = call("GET", conf() + "/participants/" + p.id);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_field(r.body, "address"), p.address);
+  EXPECT_EQ(json_field(r.body, "path"), p.path);
+}
+
+TEST_F(ControlApi, ConferencesAreListedPagedAndFoundByUri) {
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(
+        call("POST", "/v1/conferences", R"({"uri":"sip:c)" + std::to_string(i) + R"(@example.com"})").status,
+        201);
+  http_reply all = call("GET", "/v1/conferences");
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(json_int(all.body, "total"), 4) << all.body;
+  EXPECT_NE(all.body.find(f.conference_id), std::string::npos) << all.body;
+  http_reply page = call("GET", "/v1/conferences?offset=1&limit=2");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(json_int(page.body, "limit"), 2);
+  EXPECT_EQ(page.body.find(f.conference_id), std::string::npos) << "creation order: the fixture's is first";
+  EXPECT_NE(page.body.find("sip:c0@example.com"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("sip:c1@example.com"), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("sip:c2@example.com"), std::string::npos) << page.body;
+  // ?uri= is the front end's lookup by Request-URI, percent-encoded or not.
+  http_reply found = call("GET", "/v1/conferences?uri=sip%3Ateam%40example.com");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(json_field(found.body, "id"), f.conference_id);
+  EXPECT_EQ(json_int(found.body, "participant_count"), 2);
+  EXPECT_EQ(call("GET", "/v1/conferences?uri=sip:c2@example.com").status, 200);
+  http_reply missing = call("GET", "/v1/conferences?uri=sip:none@example.com");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(json_field(missing.body, "message"), "no conference with uri 'sip:none@example.com'");
+}
+
+TEST_F(ControlApi, SecondConferenceWithTheSameUriIs409) {
+  http_reply r = call("POST", "/v1/conferences", R"({"uri":"sip:team@example.com"})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(json_field(r.body, "code"), "duplicate_uri") << r.body;
+  EXPECT_EQ(json_int(call("GET", "/v1/conferences").body, "total"), 1);
+  // Once deleted, the URI is free again.
+  ASSERT_EQ(call("DELETE", conf()).status, 204);
+  EXPECT_EQ(call("POST", "/v1/conferences", R"({"uri":"sip:team@example.com"})").status, 201);
+}
+
+TEST_F(ControlApi, BadQueryParametersAre400NotDefaults) {
+  for (const std::string& target :
+       {conf() + "?offset=abc", conf() + "?limit=x", conf() + "?limit=0", conf() + "?limit=1001",
+        conf() + "?offset=-1", conf() + "?ofset=1", conf() + "?limit=1&limit=2",
+        std::string("/v1/conferences?offset=%zz"), std::string("/v1/conferences?uri=sip:a@b&limit=1")}) {
+    http_reply r = call("GET", target);
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+    EXPECT_NE(r.body.find("\"error\""), std::string::npos) << target;
+  }
+  EXPECT_EQ(call("GET", conf() + "?offset=1&limit=1000").status, 200);
+}
+
 TEST_F(ControlApi, MetricsHasDeliveryTotalsAndPerShardSeries) {
   http_reply r = call("GET", "/metrics");
   ASSERT_EQ(r.status, 200);

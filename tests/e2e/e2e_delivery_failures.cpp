@@ -39,6 +39,38 @@ TEST_F(DeliveryFailure, ErrorResponse_FailsWithItsStatus_OthersDelivered) {
   EXPECT_EQ(e.reason, "error_response");
 }
 
+// A shard tracking --max-messages-in-flight messages has no slot for another: its recipients there fail at
+// once with their own reason (not shutdown), and the refusal is counted.
+TEST_F(DeliveryFailure, OutboxFull_FailsWithItsOwnReasonAndCounter) {
+  std::vector<std::string> args = {"--shards", "1", "--max-messages-in-flight", "1"};
+  ASSERT_TRUE(f.start(args)) << f.daemon.log();
+  ASSERT_TRUE(f.create(3));
+  ASSERT_TRUE(f.connect_all(1));
+  f.peers[0]->policy.respond_with = 0;  // the first message holds the shard's only slot
+  std::string first = post_to_all("first");
+  ASSERT_TRUE(f.pump_all_until([&] { return f.total_sends() == 3; }, 5000));
+  std::string status = f.wait_complete(post_to_all("second"), 5000);
+  EXPECT_EQ(json_int(status, "failed"), 3) << status;
+  failure_entry e = failure_of(status, "sip:u0@example.com");
+  EXPECT_EQ(e.reason, "outbox_full") << status;
+  EXPECT_EQ(e.status, 503) << status;
+  EXPECT_EQ(json_int(f.message_status(first).body, "pending"), 3);
+  const std::uint64_t deadline = now_ms() + 3000;
+  std::string metrics;
+  while (now_ms() < deadline) {
+    metrics = http_request(f.daemon.control_port(), "GET", "/metrics").body;
+    if (metrics.find("herald_outbox_full_total{shard=\"0\"} 1") != std::string::npos) break;
+    f.pump_some(50);
+  }
+  EXPECT_NE(metrics.find("herald_outbox_full_total{shard=\"0\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("herald_deliveries_total{outcome=\"failed\",reason=\"outbox_full\"} 3"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("herald_deliveries_total{outcome=\"failed\",reason=\"shutdown\"} 0"),
+            std::string::npos)
+      << metrics;
+}
+
 TEST_F(DeliveryFailure, NoResponse_TimesOutWith408_OthersDeliveredBeforeTheTimeout) {
   start({"--transaction-timeout", "1s"});
   ASSERT_TRUE(f.create(3));

@@ -59,5 +59,38 @@ TEST_F(Drain, WhileDraining_NewConnectionsRefusedAndMessagesGet503) {
   EXPECT_EQ(f.daemon.stop(10000), 0) << f.daemon.log();
 }
 
+// Nothing changes while draining: every write is 503 (conferences, participants, messages, deletions),
+// while reads keep answering.
+TEST_F(Drain, WhileDraining_EveryWriteGets503AndReadsAnswer) {
+  start("3s");
+  ASSERT_EQ(::kill(f.daemon.pid(), SIGTERM), 0);
+  const std::uint16_t port = f.daemon.control_port();
+  const std::string conf = "/v1/conferences/" + f.conference_id;
+  std::uint64_t deadline = now_ms() + 2000;
+  while (http_request(port, "GET", "/healthz").status != 503 && now_ms() < deadline) f.pump_some(10);
+  struct write_case {
+    const char* method;
+    std::string target;
+    std::string body;
+  };
+  const write_case writes[] = {
+      {"POST", "/v1/conferences", R"({"uri":"sip:late@example.com"})"},
+      {"POST", conf + "/participants", R"({"address":"sip:late@example.com"})"},
+      {"POST", conf + "/participants:batch", R"({"participants":[{"address":"sip:late2@example.com"}]})"},
+      {"DELETE", conf + "/participants/" + f.participants[0].id, ""},
+      {"POST", conf + "/messages", R"({"content_type":"text/plain","body":"too late"})"},
+      {"DELETE", conf, ""},
+  };
+  for (const write_case& w : writes) {
+    http_reply r = http_request(port, w.method, w.target, w.body);
+    EXPECT_EQ(r.status, 503) << w.method << " " << w.target << ": " << r.body;
+    EXPECT_EQ(json_field(r.body, "code"), "draining") << r.body;
+  }
+  EXPECT_EQ(http_request(port, "GET", conf).status, 200);
+  EXPECT_EQ(json_int(http_request(port, "GET", conf).body, "participant_count"), 4);
+  EXPECT_EQ(http_request(port, "GET", "/v1/conferences").status, 200);
+  EXPECT_EQ(f.daemon.stop(10000), 0) << f.daemon.log();
+}
+
 }  // namespace
 }  // namespace herald::e2e

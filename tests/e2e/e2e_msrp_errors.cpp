@@ -135,5 +135,36 @@ TEST_F(HeaderTimeout, UnfinishedRequestIsClosed_OthersKeepWorking) {
   EXPECT_EQ(f.wait_response(peer(), tid), 200);
 }
 
+// Each malformed message is accounted for by what became of it: answered, skipped, or its connection
+// closed; /metrics tells them apart.
+TEST_F(MsrpErrors, MalformedMessagesAreCountedByWhatBecameOfThem) {
+  auto metric_sum = [&](std::string_view name) {
+    const std::string body = http_request(f.daemon.control_port(), "GET", "/metrics").body;
+    std::int64_t sum = 0;
+    for (std::size_t at = body.find(name); at != std::string::npos; at = body.find(name, at + 1))
+      if (body.compare(at + name.size(), 8, "{shard=\"") == 0)
+        sum += std::strtoll(body.c_str() + body.find(' ', at) + 1, nullptr, 10);
+    return sum;
+  };
+  // Answered: a bad Byte-Range (400). Skipped: a malformed response. Closed: no From-Path to answer to.
+  peer().send_raw(request("ans1", "SEND", path(0), own(0), "Message-ID: msg1\r\nByte-Range: 9-x/5\r\n"));
+  EXPECT_EQ(f.wait_response(peer(), "ans1"), 400);
+  peer().send_raw("MSRP skp12345 2000 OK\r\nTo-Path: " + own(0) + "\r\nFrom-Path: " + path(0) +
+                  "\r\n-------skp12345$\r\n");
+  std::size_t p = f.add_peer("closed");
+  f.peers[p]->send_raw("MSRP cls12345 SEND\r\nTo-Path: sip:x@example.com\r\n-------cls12345$\r\n");
+  EXPECT_TRUE(f.peers[p]->pump_until([&] { return f.peers[p]->eof; }, 5000)) << "closed, not left waiting";
+  peer().send_raw(request("ok12", "SEND", path(0), own(0), "Message-ID: msg2\r\nByte-Range: 1-0/0\r\n"));
+  EXPECT_EQ(f.wait_response(peer(), "ok12"), 200) << "the answered and skipped ones kept the connection";
+  const std::uint64_t deadline = now_ms() + 3000;
+  while (
+      (metric_sum("herald_malformed_closed_total") < 1 || metric_sum("herald_malformed_skipped_total") < 1) &&
+      now_ms() < deadline)
+    f.pump_some(50);
+  EXPECT_EQ(metric_sum("herald_malformed_answered_total"), 1);
+  EXPECT_EQ(metric_sum("herald_malformed_skipped_total"), 1);
+  EXPECT_EQ(metric_sum("herald_malformed_closed_total"), 1);
+}
+
 }  // namespace
 }  // namespace herald::e2e

@@ -2,6 +2,8 @@
 // CPIM From forced to the sender's authenticated address; chunked input reassembled (RFC 4975 §5.1).
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include "conference_fixture.hpp"
 #include "herald/cpim/parser.hpp"
 
@@ -13,6 +15,7 @@ namespace {
 struct cpim_view {
   bool parsed = false;
   std::string from, to, content_type, body;
+  std::int64_t datetime = -1;  // epoch seconds of its DateTime, -1 when it has none
 };
 
 cpim_view parse(const received_send& s) {
@@ -24,7 +27,14 @@ cpim_view parse(const received_send& s) {
   if (const cpim::header* to = m.find(cpim::header_kind::to)) v.to = std::string(to->addr.uri);
   v.content_type = std::string(m.content_type);
   v.body = std::string(m.body);
+  if (m.has_datetime) v.datetime = m.datetime;
   return v;
+}
+
+// A DateTime Herald stamped when it wrapped the message: now, give or take the test's own run time.
+bool stamped_now(std::int64_t datetime) {
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  return datetime >= now - 60 && datetime <= now + 1;
 }
 
 class ParticipantMessage : public ::testing::Test {
@@ -109,6 +119,7 @@ TEST_F(ParticipantMessage, PlainTextIsWrappedInCpimFromTheSender) {
     EXPECT_EQ(v.to, f.participants[i].address);
     EXPECT_EQ(v.content_type, "text/plain");
     EXPECT_EQ(v.body, "plain hello");
+    EXPECT_TRUE(stamped_now(v.datetime)) << got[i][0]->body;  // RFC 3862 §4.5: when it was sent
   }
 }
 
@@ -126,6 +137,7 @@ TEST_F(ParticipantMessage, ThreeChunksOutOfOrder_RecipientsGetTheReassembledBody
     cpim_view v = parse(*got[i][0]);
     ASSERT_TRUE(v.parsed) << got[i][0]->body;
     EXPECT_EQ(v.body, a + b + c);
+    EXPECT_TRUE(stamped_now(v.datetime)) << got[i][0]->body;  // wrapped after reassembly, DateTime too
   }
 }
 

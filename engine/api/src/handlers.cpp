@@ -102,8 +102,9 @@ bool read_query(const control::request& req, std::span<control::query_field> fie
   std::string bad;
   control::query_error e = control::parse_query(req.query, fields, bad);
   if (e != control::query_error::ok) {
-    control::write_json_error(out, 400, control::to_string(e), "query parameter '" + bad + "': " +
-                              std::string(control::to_string(e)), req.keep_alive);
+    control::write_json_error(out, 400, control::to_string(e),
+                              "query parameter '" + bad + "': " + std::string(control::to_string(e)),
+                              req.keep_alive);
     return false;
   }
   return true;
@@ -114,13 +115,13 @@ struct page {
   std::size_t limit = kDefaultPage;
 };
 
-bool read_page(const control::request& req, const control::query_field& offset, const control::query_field& limit,
-               page& p, std::string& out) {
+bool read_page(const control::request& req, const control::query_field& offset,
+               const control::query_field& limit, page& p, std::string& out) {
   auto bad = [&](std::string_view name, std::string_view range) {
-    control::write_json_error(out, 400, "bad_number",
-                              "query parameter '" + std::string(name) + "' must be a whole number " +
-                                  std::string(range),
-                              req.keep_alive);
+    control::write_json_error(
+        out, 400, "bad_number",
+        "query parameter '" + std::string(name) + "' must be a whole number " + std::string(range),
+        req.keep_alive);
     return false;
   };
   if (offset.present && !control::parse_count(offset.value, SIZE_MAX, p.offset)) return bad("offset", ">= 0");
@@ -221,10 +222,10 @@ void handlers::handle(const control::request& req, std::string& out) {
   }
   // Every body this API takes is JSON; another media type is refused before it is read as one.
   if ((req.has_content_length && req.content_length > 0) && !is_json(req.content_type)) {
-    control::write_json_error(out, 415, "unsupported_media_type",
-                              "request body must be application/json (Content-Type was '" +
-                                  std::string(req.content_type) + "')",
-                              keep_alive);
+    control::write_json_error(
+        out, 415, "unsupported_media_type",
+        "request body must be application/json (Content-Type was '" + std::string(req.content_type) + "')",
+        keep_alive);
     return;
   }
   const subject what{route.id, route.pid, {}, {}};
@@ -280,13 +281,14 @@ void handlers::list_conferences(const control::request& req, std::string& out) {
   if (fields[2].present) {
     // A front end's lookup by the INVITE's Request-URI: one conference or 404.
     if (fields[0].present || fields[1].present) {
-      control::write_json_error(out, 400, "conflicting_parameters", "uri is a lookup: it takes no offset or limit",
-                                req.keep_alive);
+      control::write_json_error(out, 400, "conflicting_parameters",
+                                "uri is a lookup: it takes no offset or limit", req.keep_alive);
       return;
     }
     conference::conference_info info;
     directory_error e = engine_.dir().find_conference_by_uri(fields[2].value, info);
-    if (e != directory_error::ok) return directory_failure(out, e, req.keep_alive, subject{{}, {}, {}, fields[2].value});
+    if (e != directory_error::ok)
+      return directory_failure(out, e, req.keep_alive, subject{{}, {}, {}, fields[2].value});
     w.begin_object();
     write_conference_fields(w, info);
     w.end_object();
@@ -299,7 +301,10 @@ void handlers::list_conferences(const control::request& req, std::string& out) {
   std::size_t total = 0;
   engine_.dir().list_conferences(p.offset, p.limit, list, total);
   w.begin_object().key("total").value(static_cast<std::uint64_t>(total));
-  w.key("offset").value(static_cast<std::uint64_t>(p.offset)).key("limit").value(static_cast<std::uint64_t>(p.limit));
+  w.key("offset")
+      .value(static_cast<std::uint64_t>(p.offset))
+      .key("limit")
+      .value(static_cast<std::uint64_t>(p.limit));
   w.key("conferences").begin_array();
   for (const auto& info : list) {
     w.begin_object();
@@ -316,7 +321,8 @@ void handlers::create_conference(const control::request& req, std::string& out) 
   if (!err.ok()) return control::write_decode_error(out, err, req.keep_alive);
   conference::conference_info info;
   directory_error e = engine_.dir().create_conference(body.uri, body.display_name.value_or(""), info);
-  if (e != directory_error::ok) return directory_failure(out, e, req.keep_alive, subject{{}, {}, {}, body.uri});
+  if (e != directory_error::ok)
+    return directory_failure(out, e, req.keep_alive, subject{{}, {}, {}, body.uri});
   std::string json;
   control::json_writer w(json);
   w.begin_object().key("id").value(info.id).key("uri").value(info.uri);
@@ -338,7 +344,10 @@ void handlers::get_conference(std::string_view id, const control::request& req, 
   control::json_writer w(json);
   w.begin_object();
   write_conference_fields(w, info);
-  w.key("offset").value(static_cast<std::uint64_t>(p.offset)).key("limit").value(static_cast<std::uint64_t>(p.limit));
+  w.key("offset")
+      .value(static_cast<std::uint64_t>(p.offset))
+      .key("limit")
+      .value(static_cast<std::uint64_t>(p.limit));
   w.key("participants").begin_array();
   for (const auto& participant : list) write_participant(w, participant, engine_);
   w.end_array().end_object();
@@ -369,7 +378,8 @@ void handlers::add_participants_batch(std::string_view id, const control::reques
   std::vector<conference::participant> added;
   std::string duplicate;
   directory_error e = engine_.dir().add_participants(id, std::move(entries), added, duplicate);
-  if (e != directory_error::ok) return directory_failure(out, e, req.keep_alive, subject{id, {}, duplicate, {}});
+  if (e != directory_error::ok)
+    return directory_failure(out, e, req.keep_alive, subject{id, {}, duplicate, {}});
   std::string json;
   json.reserve(added.size() * 128);
   control::json_writer w(json);
@@ -415,15 +425,16 @@ void handlers::send_message(std::string_view id, const control::request& req, st
     case conference::submit_error::unknown_recipients:
       w.begin_object().key("error").begin_object();
       w.key("code").value("unknown_recipients");
-      w.key("message").value(std::to_string(r.unknown.size()) + " recipient(s) are not participants of conference '" +
-                             std::string(id) + "'");
+      w.key("message").value(std::to_string(r.unknown.size()) +
+                             " recipient(s) are not participants of conference '" + std::string(id) + "'");
       w.key("addresses").begin_array();
       for (const auto& a : r.unknown) w.value(a);
       w.end_array().end_object().end_object();
       control::write_response(out, 422, kJson, json, req.keep_alive);
       return;
     case conference::submit_error::no_such_conference:
-      return directory_failure(out, directory_error::no_such_conference, req.keep_alive, subject{id, {}, {}, {}});
+      return directory_failure(out, directory_error::no_such_conference, req.keep_alive,
+                               subject{id, {}, {}, {}});
     case conference::submit_error::draining:
       control::write_json_error(out, 503, "draining", "server is shutting down", req.keep_alive);
       return;

@@ -74,9 +74,9 @@ void handlers::metrics(std::string& out, bool keep_alive) {
   std::uint64_t delivered = 0, sent = 0;
   std::uint64_t failed[conference::failure_reason_count] = {};
   for (const auto& s : shards) {
-    delivered += s.delivered;
-    sent += s.sent;
-    for (std::size_t r = 0; r < conference::failure_reason_count; ++r) failed[r] += s.failed[r];
+    delivered += s.out.delivered;
+    sent += s.out.sent;
+    for (std::size_t r = 0; r < conference::failure_reason_count; ++r) failed[r] += s.out.failed[r];
   }
   sample(text, "herald_deliveries_total", "outcome=\"delivered\"", delivered);
   sample(text, "herald_deliveries_total", "outcome=\"sent\"", sent);
@@ -104,31 +104,31 @@ void handlers::metrics(std::string& out, bool keep_alive) {
       {"herald_frames_stamped_total", "counter", "MSRP SEND frames stamped.",
        [](const auto& m) { return m.frames_stamped; }},
       {"herald_responses_received_total", "counter", "MSRP responses received.",
-       [](const auto& m) { return m.responses_received; }},
+       [](const auto& m) { return m.in.responses_received; }},
       {"herald_reports_received_total", "counter", "MSRP REPORTs received.",
-       [](const auto& m) { return m.reports_received; }},
+       [](const auto& m) { return m.in.reports_received; }},
       {"herald_sends_received_total", "counter", "MSRP SENDs received.",
-       [](const auto& m) { return m.sends_received; }},
-      {"herald_binds_total", "counter", "Sessions bound.", [](const auto& m) { return m.bind_ok; }},
+       [](const auto& m) { return m.in.sends_received; }},
+      {"herald_binds_total", "counter", "Sessions bound.", [](const auto& m) { return m.in.bind_ok; }},
       {"herald_binds_rejected_total", "counter", "Session binds refused (481/403/506).",
-       [](const auto& m) { return m.bind_rejected; }},
+       [](const auto& m) { return m.in.bind_rejected; }},
       {"herald_malformed_answered_total", "counter",
        "Malformed MSRP requests answered with their RFC 4975 status (400/413/415) and skipped.",
-       [](const auto& m) { return m.malformed_answered; }},
+       [](const auto& m) { return m.in.malformed_answered; }},
       {"herald_malformed_skipped_total", "counter",
        "Malformed MSRP responses and REPORTs skipped (they are never answered).",
-       [](const auto& m) { return m.malformed_skipped; }},
+       [](const auto& m) { return m.in.malformed_skipped; }},
       {"herald_malformed_closed_total", "counter",
        "Connections closed for a malformed MSRP message that could not be answered or skipped.",
-       [](const auto& m) { return m.malformed_closed; }},
+       [](const auto& m) { return m.in.malformed_closed; }},
       {"herald_slow_senders_closed_total", "counter",
        "Connections closed because a started MSRP message did not finish within --header-timeout.",
-       [](const auto& m) { return m.slow_senders_closed; }},
+       [](const auto& m) { return m.in.slow_senders_closed; }},
       {"herald_outbox_full_total", "counter",
        "Message slices a shard refused with every outbound slot in use (their recipients fail outbox_full).",
        [](const auto& m) { return m.outbox_full; }},
       {"herald_participant_messages_total", "counter", "Messages fanned out from participants.",
-       [](const auto& m) { return m.participant_messages; }},
+       [](const auto& m) { return m.in.participant_messages; }},
       {"herald_loop_iterations_total", "counter", "Reactor loop iterations.",
        [](const auto& m) { return m.loop.loop_iterations; }},
       {"herald_sendmsg_total", "counter", "sendmsg submissions.",

@@ -252,7 +252,8 @@ directory_error directory::add_participant(std::string_view conference_id, std::
   std::lock_guard lock(mutex_);
   conference_entry* c = find_locked(conference_id);
   if (!c) return directory_error::no_such_conference;
-  if (c->order.size() >= limits_.max_participants_per_conference) return directory_error::too_many_participants;
+  if (c->order.size() >= limits_.max_participants_per_conference)
+    return directory_error::too_many_participants;
   if (find_address(*c, address) != slot_index::npos) return directory_error::duplicate_address;
   return add_locked(*c, std::move(address), std::move(display_name), out);
 }
@@ -360,7 +361,8 @@ directory_error directory::remove_participant(std::string_view conference_id, st
   c.by_id.erase(slot_index::hash(m.id_view()), slot);
   auto& order = c.order;
   order.erase(order.begin() + m.order);
-  for (std::size_t i = m.order; i < order.size(); ++i) members_[order[i]].order = static_cast<std::uint32_t>(i);
+  for (std::size_t i = m.order; i < order.size(); ++i)
+    members_[order[i]].order = static_cast<std::uint32_t>(i);
   c.snapshot.reset();
   free_member(slot);
   --participants_;
@@ -454,7 +456,8 @@ directory_error directory::plan(std::string_view conference_id, const std::vecto
   const std::size_t n = out.recipients();
   out.targets.resize(n);
   for (std::size_t i = 0; i < n; ++i)
-    out.targets[i] = fanout_target{static_cast<std::uint32_t>(i), cells_.read(r.members[out.who.roster_index(i)])};
+    out.targets[i] =
+        fanout_target{static_cast<std::uint32_t>(i), cells_.read(r.members[out.who.roster_index(i)])};
   return directory_error::ok;
 }
 

@@ -200,16 +200,26 @@ void engine::dispatch(const std::shared_ptr<message_record>& record,
                       const std::vector<fanout_target>& targets, int local_shard) {
   register_record(record);
   std::vector<std::vector<fanout_target>> slices(services_.size());
+  // Recipients that cannot be reached fail here, claimed one by one and counted once: a conference where
+  // most participants are registered but not connected must not cost three shared atomics per recipient.
+  std::size_t removed = 0, not_connected = 0;
   for (const fanout_target& t : targets) {
     if (!t.where.bound() || static_cast<std::size_t>(t.where.shard) >= slices.size()) {
       // Removed between the roster being taken and its walk, or never bound.
-      const failure_reason why =
-          t.where.shard == binding::removed ? failure_reason::participant_removed : failure_reason::not_connected;
-      if (record->mark_failed(t.recipient, why, 0))
-        failed_outside_[static_cast<std::size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+      const bool gone = t.where.shard == binding::removed;
+      if (record->claim(t.recipient, delivery_state::failed,
+                        gone ? failure_reason::participant_removed : failure_reason::not_connected, 0))
+        ++(gone ? removed : not_connected);
       continue;
     }
     slices[static_cast<std::size_t>(t.where.shard)].push_back(t);
+  }
+  if (removed + not_connected > 0) {
+    record->add_settled(0, 0, removed + not_connected);
+    failed_outside_[static_cast<std::size_t>(failure_reason::participant_removed)].fetch_add(
+        removed, std::memory_order_relaxed);
+    failed_outside_[static_cast<std::size_t>(failure_reason::not_connected)].fetch_add(
+        not_connected, std::memory_order_relaxed);
   }
   // The shards get counted handles (one allocation per message and per slice, never per recipient): the
   // deleters lower the /metrics gauges that show per-message state being released.
@@ -316,7 +326,8 @@ result<fanout::frame_template, submit_error> engine::build_template(message_subm
     // §5.2.3 wants their Content-ID, so one is made from the message id when the sender gave none.
     const external_reference& x = *msg.external;
     const std::string generated =
-        x.content_id.empty() ? std::string(message_id) + "@" + std::string(uri_domain(plan.conference_uri)) : "";
+        x.content_id.empty() ? std::string(message_id) + "@" + std::string(uri_domain(plan.conference_uri))
+                             : "";
     cpim::external_body eb;
     eb.url = x.url;
     eb.content_type = x.content_type;
@@ -374,7 +385,8 @@ submit_result engine::submit(message_submission msg) {
     return out;
   }
   auto tmpl = std::make_shared<const fanout::frame_template>(std::move(made).value());
-  out.record = std::make_shared<message_record>(std::move(id), plan.members_of, std::move(plan.who), monotonic_ns());
+  out.record =
+      std::make_shared<message_record>(std::move(id), plan.members_of, std::move(plan.who), monotonic_ns());
   out.record->track_pending(std::move(pending));
   tracker_.add(out.record);
   dispatch(out.record, tmpl, plan.targets, msg.sender ? msg.sender->shard : -1);

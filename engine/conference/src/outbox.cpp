@@ -64,8 +64,8 @@ outbound* outbox::find(const delivery_key& key) {
 }
 
 std::uint64_t outbox::token(std::uint32_t slot, std::uint32_t generation, std::uint32_t target, bool last) {
-  return token_flag | (std::uint64_t(slot) << slot_shift) | ((generation & generation_mask) << generation_shift) |
-         (std::uint64_t(last) << last_shift) | target;
+  return token_flag | (std::uint64_t(slot) << slot_shift) |
+         ((generation & generation_mask) << generation_shift) | (std::uint64_t(last) << last_shift) | target;
 }
 
 outbox::frame_ref outbox::frame_done(std::uint64_t token) {

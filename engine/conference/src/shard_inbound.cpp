@@ -55,7 +55,8 @@ int msrp_status_for(submit_error e) {
 
 }  // namespace
 
-shard_inbound::shard_inbound(engine& eng, reactor::shard& shard, session_table& sessions, shard_outbound& outbound)
+shard_inbound::shard_inbound(engine& eng, reactor::shard& shard, session_table& sessions,
+                             shard_outbound& outbound)
     : engine_(eng), shard_(shard), sessions_(sessions), outbound_(outbound) {
   limits_.max_body_bytes = std::max<std::size_t>(eng.config().max_message_bytes, 64 * 1024);
   limits_.check_byte_range_length = true;
@@ -138,7 +139,8 @@ std::size_t shard_inbound::on_data(reactor::connection_ref c, std::string_view b
 // §7.2), only skipped; anything else closes the connection: never silence.
 bool shard_inbound::handle_malformed(connection_state& cs, const msrp::message& m, msrp::error_code error) {
   const bool request = !m.transaction_id.empty() && m.kind == msrp::message_kind::request;
-  const bool answered_by_nobody = m.kind == msrp::message_kind::response || m.method == msrp::request_method::report;
+  const bool answered_by_nobody =
+      m.kind == msrp::message_kind::response || m.method == msrp::request_method::report;
   const bool answerable = request && !answered_by_nobody && !m.from_path.empty();
   HERALD_LOG(debug, "malformed msrp")
       .kv("error", msrp::to_string(error))
@@ -150,7 +152,8 @@ bool shard_inbound::handle_malformed(connection_state& cs, const msrp::message& 
     if (wants_response(m.failure_report, status))
       respond(cs.ref, m.transaction_id, status, msrp::first_uri(m.from_path), msrp::last_uri(m.to_path));
   }
-  const bool skippable = cs.parser.can_skip() && (answerable || (answered_by_nobody && !m.transaction_id.empty()));
+  const bool skippable =
+      cs.parser.can_skip() && (answerable || (answered_by_nobody && !m.transaction_id.empty()));
   if (!skippable) {
     // Framing is lost or nobody can be told: the connection goes, after any answer just queued.
     ++counters_.malformed_closed;
@@ -163,8 +166,8 @@ bool shard_inbound::handle_malformed(connection_state& cs, const msrp::message& 
   return true;
 }
 
-void shard_inbound::respond(reactor::connection_ref c, std::string_view tid, int status, std::string_view to_path,
-                            std::string_view from_path) {
+void shard_inbound::respond(reactor::connection_ref c, std::string_view tid, int status,
+                            std::string_view to_path, std::string_view from_path) {
   std::string_view comment = msrp::status_comment(status);
   // Start line, two path headers and the end-line: 46 fixed bytes plus the variable parts.
   std::size_t n = 64 + comment.size() + to_path.size() + from_path.size() + 2 * tid.size();
@@ -190,7 +193,8 @@ void shard_inbound::handle_request(connection_state& cs, const msrp::message& m)
   int status = msrp::status_ok;
   std::uint32_t slot = bind_session(cs, m, status);
   if (slot == no_slot) {
-    if (wants_response(m.failure_report, status)) respond(cs.ref, m.transaction_id, status, reply_to, reply_from);
+    if (wants_response(m.failure_report, status))
+      respond(cs.ref, m.transaction_id, status, reply_to, reply_from);
     return;
   }
   if (!m.has_body) {
@@ -207,8 +211,9 @@ void shard_inbound::handle_report(connection_state& cs, const msrp::message& m) 
   ++counters_.reports_received;
   auto key = decode_delivery_tid(m.message_id);
   if (!key || !m.status) return;
-  const bool whole = !m.byte_range || (m.byte_range->start == 1 && !m.byte_range->end_unknown &&
-                                       !m.byte_range->total_unknown && m.byte_range->end == m.byte_range->total);
+  const bool whole =
+      !m.byte_range || (m.byte_range->start == 1 && !m.byte_range->end_unknown &&
+                        !m.byte_range->total_unknown && m.byte_range->end == m.byte_range->total);
   outbound_.on_report(cs.ref, *key, m.status->code, whole);
 }
 
@@ -336,7 +341,8 @@ void shard_inbound::handle_chunk(connection_state& cs, std::uint32_t slot, const
       }
     }
   }
-  if (wants_response(m.failure_report, status)) respond(cs.ref, m.transaction_id, status, reply_to, reply_from);
+  if (wants_response(m.failure_report, status))
+    respond(cs.ref, m.transaction_id, status, reply_to, reply_from);
   if (single && status == msrp::status_ok && success == msrp::report_mode::yes)
     send_success_report(s, message_id, m.body.size());
 }

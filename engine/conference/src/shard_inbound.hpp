@@ -11,6 +11,7 @@
 #include "herald/conference/directory.hpp"
 #include "herald/conference/reassembly.hpp"
 #include "herald/conference/session_table.hpp"
+#include "herald/conference/shard_service.hpp"
 #include "herald/core/random.hpp"
 #include "herald/msrp/parser.hpp"
 #include "herald/reactor/shard.hpp"
@@ -19,23 +20,6 @@ namespace herald::conference {
 
 class engine;
 class shard_outbound;
-
-// What the inbound side counted, for /metrics.
-struct inbound_counters {
-  std::uint64_t sends_received = 0;
-  std::uint64_t responses_received = 0;
-  std::uint64_t reports_received = 0;
-  std::uint64_t bind_ok = 0;
-  std::uint64_t bind_rejected = 0;
-  std::uint64_t participant_messages = 0;
-  // Malformed messages by what became of them: answered with their status (a request), skipped to the
-  // next message (a response or REPORT, never answered), or the connection closed (unanswerable, or
-  // its framing lost).
-  std::uint64_t malformed_answered = 0;
-  std::uint64_t malformed_skipped = 0;
-  std::uint64_t malformed_closed = 0;
-  std::uint64_t slow_senders_closed = 0;  // a message started and not finished within --header-timeout
-};
 
 class shard_inbound {
  public:

@@ -28,13 +28,15 @@ shard_outbound::shard_outbound(engine& eng, reactor::shard& shard, session_table
     : engine_(eng),
       shard_(shard),
       sessions_(sessions),
-      outbox_([this] { shard_.defer([this] { outbox_.publish_claims(); }); }, eng.config().max_messages_in_flight) {}
+      outbox_([this] { shard_.defer([this] { outbox_.publish_claims(); }); },
+              eng.config().max_messages_in_flight) {}
 
 void shard_outbound::start_fanout(fanout_slice slice) {
   const std::uint32_t slot = outbox_.open(std::move(slice));
   if (slot == outbox::no_slot) {
     // Every slot holds a message in flight: this slice cannot even be tracked here, so it fails at once.
-    for (const auto& t : slice.targets) slice.record->mark_failed(t.recipient, failure_reason::outbox_full, 503);
+    for (const auto& t : slice.targets)
+      slice.record->mark_failed(t.recipient, failure_reason::outbox_full, 503);
     ++outbox_full_slices_;
     outbox_full_targets_ += slice.targets.size();
     HERALD_LOG(error, "outbox full")
@@ -85,7 +87,8 @@ void shard_outbound::stamp_pending() {
       const std::uint32_t end = std::min<std::uint32_t>(group_end, o.next_target + stamp_slice_frames);
       for (std::uint32_t i = o.next_target; i < end; ++i) {
         if (i + kPrefetchSession < end) sessions_.prefetch(o.targets[i + kPrefetchSession].where.slot);
-        if (i + kPrefetchBytes < end) sessions_.prefetch_frame_bytes(o.targets[i + kPrefetchBytes].where.slot);
+        if (i + kPrefetchBytes < end)
+          sessions_.prefetch_frame_bytes(o.targets[i + kPrefetchBytes].where.slot);
         frames_since_submit += stamp_target(slot, o, i);
       }
       o.next_target = end;
@@ -193,7 +196,8 @@ std::size_t shard_outbound::stamp_target(std::uint32_t slot, outbound& o, std::u
     if (!out) {
       // A closing connection (e.g. just cut loose as a slow consumer) is settled by on_closed with the
       // reason it closed for; an open one refused only because the header exceeds the pool's chunk.
-      if (shard_.is_open(s->conn)) outbox_.settle(o, index, delivery_state::failed, failure_reason::error_response, 500);
+      if (shard_.is_open(s->conn))
+        outbox_.settle(o, index, delivery_state::failed, failure_reason::error_response, 500);
       return queued;
     }
     const bool last = cursor.offset + chunk >= total;
@@ -243,7 +247,8 @@ outbound* shard_outbound::target_on(reactor::connection_ref conn, const delivery
   return s && s->conn == conn ? o : nullptr;
 }
 
-void shard_outbound::on_response(reactor::connection_ref conn, const delivery_key& key, std::uint16_t status) {
+void shard_outbound::on_response(reactor::connection_ref conn, const delivery_key& key,
+                                 std::uint16_t status) {
   outbound* o = target_on(conn, key);
   if (!o) return;
   if (status / 100 == 2) {

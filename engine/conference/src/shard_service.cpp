@@ -69,31 +69,18 @@ void shard_service::on_tick() {
 
 void shard_service::publish_metrics() {
   shard_metrics m;
-  const inbound_counters& in = inbound_->counters();
   m.loop = shard_.stats();
+  m.in = inbound_->counters();
+  m.out = outbound_->counters();
+  m.out.failed[static_cast<std::size_t>(failure_reason::outbox_full)] += outbound_->outbox_full_targets();
   m.sessions = sessions_.live();
   m.connections = shard_.open_connections();
   m.queued_bytes = inbound_->queued_bytes();
   m.reassembly_bytes = inbound_->reassembly_bytes();
-  m.sends_received = in.sends_received;
-  m.responses_received = in.responses_received;
-  m.reports_received = in.reports_received;
-  m.bind_ok = in.bind_ok;
-  m.bind_rejected = in.bind_rejected;
-  m.malformed_answered = in.malformed_answered;
-  m.malformed_skipped = in.malformed_skipped;
-  m.malformed_closed = in.malformed_closed;
-  m.slow_senders_closed = in.slow_senders_closed;
-  m.participant_messages = in.participant_messages;
-  const outbox_counters& out = outbound_->counters();
   m.outbound_messages = outbound_->fanouts_started();
   m.frames_stamped = outbound_->frames_stamped();
   m.stamp_backlog = outbound_->stamp_backlog();
   m.outbox_full = outbound_->outbox_full_slices();
-  m.delivered = out.delivered;
-  m.sent = out.sent;
-  for (std::size_t r = 0; r < failure_reason_count; ++r) m.failed[r] = out.failed[r];
-  m.failed[static_cast<std::size_t>(failure_reason::outbox_full)] += outbound_->outbox_full_targets();
   std::lock_guard lock(published_mutex_);
   published_ = m;
 }

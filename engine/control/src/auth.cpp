@@ -1,8 +1,8 @@
 // Bearer-token check: scheme parsing per RFC 9110 §11.4, comparison by herald::constant_time_equal.
 #include "herald/control/auth.hpp"
-#include "herald/core/ascii.hpp"
 
 #include "herald/control/http_request.hpp"
+#include "herald/core/ascii.hpp"
 #include "herald/core/random.hpp"
 
 namespace herald::control {
@@ -28,7 +28,8 @@ bool is_token68(std::string_view t) {
 auth_error check_bearer(std::string_view authorization, std::string_view expected) {
   if (authorization.empty()) return auth_error::missing;
   // The auth-scheme is case-insensitive (RFC 9110 §11.1); one or more SP separate it from the token.
-  if (authorization.size() < 7 || !ascii::iequals(authorization.substr(0, 6), "bearer") || authorization[6] != ' ')
+  if (authorization.size() < 7 || !ascii::iequals(authorization.substr(0, 6), "bearer") ||
+      authorization[6] != ' ')
     return auth_error::malformed;
   std::string_view token = authorization.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);

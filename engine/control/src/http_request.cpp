@@ -1,10 +1,11 @@
 // HTTP/1.1 request-head parser: strict RFC 9112 framing so no two parsers on the path can disagree.
 #include "herald/control/http_request.hpp"
-#include "herald/core/ascii.hpp"
 
 #include <array>
 #include <cstring>
 #include <limits>
+
+#include "herald/core/ascii.hpp"
 
 namespace herald::control {
 

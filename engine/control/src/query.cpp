@@ -1,7 +1,6 @@
 // Query-string parsing: exact names, percent-decoded values, strict counts.
 #include "herald/control/query.hpp"
 
-
 #include "herald/core/ascii.hpp"
 
 namespace herald::control {

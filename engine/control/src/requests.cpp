@@ -1,6 +1,5 @@
 // JSON request decoding: types checked first (400), then values validated (422), field paths in errors.
 #include "herald/control/requests.hpp"
-#include "herald/core/ascii.hpp"
 
 #include <simdjson.h>
 
@@ -9,6 +8,7 @@
 #include "herald/control/http_response.hpp"
 #include "herald/control/json_writer.hpp"
 #include "herald/control/validate.hpp"
+#include "herald/core/ascii.hpp"
 
 namespace herald::control {
 

@@ -1,12 +1,12 @@
 // Field validators: strict grammars so no CR/LF/NUL or quote can reach an MSRP or CPIM header.
 #include "herald/control/validate.hpp"
-#include "herald/core/ascii.hpp"
 
 #include <simdjson.h>
 
 #include <array>
 
 #include "herald/control/http_request.hpp"
+#include "herald/core/ascii.hpp"
 #include "herald/core/date.hpp"
 
 namespace herald::control {
@@ -227,9 +227,11 @@ value_error validate_content_id(std::string_view id) {
     return ascii::is_alnum(c) || std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
   };
   const std::size_t at = id.find('@');
-  if (at == std::string_view::npos || id.find('@', at + 1) != std::string_view::npos) return value_error::bad_syntax;
+  if (at == std::string_view::npos || id.find('@', at + 1) != std::string_view::npos)
+    return value_error::bad_syntax;
   for (std::string_view part : {id.substr(0, at), id.substr(at + 1)}) {
-    if (part.empty() || part.front() == '.' || part.back() == '.' || part.find("..") != std::string_view::npos)
+    if (part.empty() || part.front() == '.' || part.back() == '.' ||
+        part.find("..") != std::string_view::npos)
       return value_error::bad_syntax;
     for (char c : part) {
       if (is_control(static_cast<unsigned char>(c))) return value_error::control_char;

@@ -346,8 +346,8 @@ parse_result parser::skip(std::string_view in) {
   const std::size_t budget = lim_.max_header_bytes + 2 * lim_.max_body_bytes + pattern;
   std::size_t at = 0;
   while (true) {
-    const void* hit = at + pattern <= in.size() ? memmem(in.data() + at, in.size() - at, "\r\n-------", 9)
-                                                : nullptr;
+    const void* hit =
+        at + pattern <= in.size() ? memmem(in.data() + at, in.size() - at, "\r\n-------", 9) : nullptr;
     if (hit == nullptr) break;
     const std::size_t q = static_cast<std::size_t>(static_cast<const char*>(hit) - in.data());
     if (q + pattern > in.size()) break;  // a candidate cut by the end of input: wait for the rest
@@ -373,7 +373,8 @@ parse_result parser::parse_message(std::string_view in, message& m) {
   // Header lines are re-read only when a control byte (a CR, or an error) arrived: a slowloris header
   // costs O(lines) re-parses, not O(bytes).
   // Past the header limit the full parse below runs once more, so the error comes with what was read.
-  if (checked_lines_ != 0 && checked_lines_ <= in.size() && in.size() <= lim_.max_header_bytes + max_end_line &&
+  if (checked_lines_ != 0 && checked_lines_ <= in.size() &&
+      in.size() <= lim_.max_header_bytes + max_end_line &&
       find_control(in.data() + checked_lines_, in.data() + in.size()) == in.data() + in.size()) {
     checked_lines_ = in.size() - (!in.empty() && in.back() == '\r' ? 1 : 0);  // a CR may pair with what comes
     return need_more;

@@ -68,6 +68,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (m.has_body && (m.body.data() < whole.data() || m.body.data() + m.body.size() > whole.data() + size))
       std::abort();
   }
+  // After an error: what was read is a view into the input, and skipping the message finds the same end
+  // whether the input arrives whole or in two pieces (the first piece's droppable bytes dropped).
+  if (r.status == parse_status::error) {
+    for (std::string_view v : {m.transaction_id, m.to_path, m.from_path})
+      if (!v.empty() && (v.data() < whole.data() || v.data() + v.size() > whole.data() + size)) std::abort();
+    parser whole_skip(lim);
+    message ms;
+    (void)whole_skip.feed(whole, ms);
+    if (whole_skip.can_skip()) {
+      parse_result sk = whole_skip.skip(whole);
+      if (sk.consumed > size) std::abort();
+      parser split_skip(lim);
+      (void)split_skip.feed(whole, ms);
+      parse_result first = split_skip.skip(whole.substr(0, split));
+      std::size_t total = first.consumed;
+      if (first.status == parse_status::need_more) {
+        parse_result second = split_skip.skip(whole.substr(first.consumed));
+        if (second.status != sk.status) std::abort();
+        total += second.consumed;
+      } else if (first.status != sk.status) {
+        std::abort();
+      }
+      if (sk.status == parse_status::complete && total != sk.consumed) std::abort();
+    }
+  }
   // Raw URI parsing on arbitrary bytes must not fault either.
   (void)parse_uri(whole.substr(0, 256));
   return 0;

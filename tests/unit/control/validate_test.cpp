@@ -123,6 +123,28 @@ TEST(ValidateUrl, AcceptsAndRejectsPerTable) {
   for (const auto& c : cases) EXPECT_EQ(validate_url(c.in), c.want) << ::testing::PrintToString(c);
 }
 
+TEST(ValidateContentId, AcceptsAndRejectsPerTable) {
+  const value_case cases[] = {
+      {"clip.4@cdn.example.com", value_error::ok},
+      {"a@b", value_error::ok},
+      {"x+y=z@host", value_error::ok},
+      {std::string(64, 'a') + "@" + std::string(63, 'b'), value_error::ok},
+      {std::string(64, 'a') + "@" + std::string(64, 'b'), value_error::too_long},
+      {"", value_error::empty},
+      {"no-at-sign", value_error::bad_syntax},
+      {"two@at@signs", value_error::bad_syntax},
+      {"@right", value_error::bad_syntax},
+      {"left@", value_error::bad_syntax},
+      {".dot@x", value_error::bad_syntax},
+      {"a..b@x", value_error::bad_syntax},
+      {"<bracketed@x>", value_error::bad_char},
+      {"sp ace@x", value_error::bad_char},
+      {"quo\"te@x", value_error::bad_char},
+      {"a@x\r\nX-Injected: 1", value_error::control_char},
+  };
+  for (const auto& c : cases) EXPECT_EQ(validate_content_id(c.in), c.want) << ::testing::PrintToString(c);
+}
+
 TEST(HttpDate, ParsesImfFixdateToEpochSeconds) {
   auto r = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
   ASSERT_TRUE(r.ok());

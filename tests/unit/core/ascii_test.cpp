@@ -18,9 +18,9 @@ TEST(Ascii, IequalsFoldsOnlyAsciiLetters) {
 }
 
 TEST(Ascii, IequalsLowerMatchesIequalsForHeaderNamesOfEveryLength) {
-  const std::string names[] = {"to",         "msrp",           "status",         "to-path",
-                               "from-path",  "message-id",     "content-type",   "success-report",
-                               "byte-range", "failure-report", "content-disposition"};
+  const std::string names[] = {
+      "to",           "msrp",           "status",     "to-path",        "from-path",          "message-id",
+      "content-type", "success-report", "byte-range", "failure-report", "content-disposition"};
   for (const std::string& lower : names) {
     std::string upper = lower;
     for (char& c : upper) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);

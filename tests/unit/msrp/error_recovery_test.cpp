@@ -14,8 +14,8 @@ using test::crlf;
 
 constexpr std::string_view to = "To-Path: msrp://b.example.com:8888/s2;tcp";
 constexpr std::string_view from = "From-Path: msrp://a.example.com:7777/s1;tcp";
-const std::string next_message = crlf({"MSRP next0001 SEND", std::string(to), std::string(from),
-                                       "Message-ID: next0001", "-------next0001$"});
+const std::string next_message = crlf(
+    {"MSRP next0001 SEND", std::string(to), std::string(from), "Message-ID: next0001", "-------next0001$"});
 
 struct read_case {
   const char* name;
@@ -39,16 +39,18 @@ std::vector<read_case> read_cases() {
       {"nul_in_a_later_header",
        crlf({"MSRP abcd1234 SEND", to, from, std::string_view("X-A: a\0b", 8), "-------abcd1234$"}),
        error_code::control_character_in_header, true, true, true},
-      {"to_path_not_msrp", crlf({"MSRP abcd1234 SEND", "To-Path: sip:x@example.com", from, "-------abcd1234$"}),
+      {"to_path_not_msrp",
+       crlf({"MSRP abcd1234 SEND", "To-Path: sip:x@example.com", from, "-------abcd1234$"}),
        error_code::bad_uri, true, false, false},
-      {"from_path_not_msrp", crlf({"MSRP abcd1234 SEND", to, "From-Path: sip:x@example.com", "-------abcd1234$"}),
+      {"from_path_not_msrp",
+       crlf({"MSRP abcd1234 SEND", to, "From-Path: sip:x@example.com", "-------abcd1234$"}),
        error_code::bad_uri, true, true, false},
       {"nul_in_to_path",
        crlf({"MSRP abcd1234 SEND", std::string_view("To-Path: msrp://b.example.com/\0;tcp", 34), from,
              "-------abcd1234$"}),
        error_code::control_character_in_header, true, false, false},
-      {"bad_tid", crlf({"MSRP a/b SEND", to, from, "-------a/b$"}), error_code::bad_transaction_id, false, false,
-       false},
+      {"bad_tid", crlf({"MSRP a/b SEND", to, from, "-------a/b$"}), error_code::bad_transaction_id, false,
+       false, false},
       {"bad_status_code_response", crlf({"MSRP abcd1234 2000 OK", to, from, "-------abcd1234$"}),
        error_code::bad_status_code, true, false, false, message_kind::response},
   };
@@ -139,8 +141,8 @@ TEST(MsrpErrorRecovery, SkipFindsTheEndLineAtEverySplit) {
   const std::string body_with_lookalikes = "x\r\n-------abcd1234!\r\n-------abcd12345$\r\ny";
   const std::string bad[] = {
       crlf({"MSRP abcd1234 SEND", to, from, "Byte-Range: x", "-------abcd1234$"}),
-      crlf({"MSRP abcd1234 SEND", to, from, "Message-ID: abcd1234", "Content-Type: text/plain", "Byte-Range: 1-2/9",
-            "", body_with_lookalikes, "-------abcd1234$"}),
+      crlf({"MSRP abcd1234 SEND", to, from, "Message-ID: abcd1234", "Content-Type: text/plain",
+            "Byte-Range: 1-2/9", "", body_with_lookalikes, "-------abcd1234$"}),
       crlf({"MSRP abcd1234 SEND", "To-Path: sip:x@example.com", from, "-------abcd1234+"}),
       crlf({"MSRP abcd1234 SEND", to, from, std::string_view("X-A: a\0b", 8), "-------abcd1234#"}),
       crlf({"MSRP abcd1234 200 OK", to, from, "Content-Type: text/plain", "", "body", "-------abcd1234$"}),
@@ -157,7 +159,8 @@ TEST(MsrpErrorRecovery, SkipFindsTheEndLineAtEverySplit) {
 }
 
 TEST(MsrpErrorRecovery, AnErrorInTheEndLineItselfLosesFraming) {
-  const std::string in = crlf({"MSRP abcd1234 SEND", to, from, "Message-ID: abcd1234", "-------abcd1234!"}) + next_message;
+  const std::string in =
+      crlf({"MSRP abcd1234 SEND", to, from, "Message-ID: abcd1234", "-------abcd1234!"}) + next_message;
   message m;
   parser p;
   parse_result r = p.feed(in, m);

@@ -146,9 +146,10 @@ TEST(MsrpParser, UnknownMethod_IsReportedWithItsNameNotAsError) {
 }
 
 TEST(MsrpParser, BodyContainingForeignEndLines_EndsOnlyAtOwnTransactionId) {
-  std::string in = crlf({"MSRP tidA1234 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: tidA1234", "Content-Type: text/plain", "", "x",
-                         "-------othertid$", "-------tidA1234y", "z", "-------tidA1234$"});
+  std::string in =
+      crlf({"MSRP tidA1234 SEND", "To-Path: msrp://b.example.com/s2;tcp",
+            "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: tidA1234", "Content-Type: text/plain", "",
+            "x", "-------othertid$", "-------tidA1234y", "z", "-------tidA1234$"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
   EXPECT_EQ(m.body, "x\r\n-------othertid$\r\n-------tidA1234y\r\nz");
@@ -156,8 +157,8 @@ TEST(MsrpParser, BodyContainingForeignEndLines_EndsOnlyAtOwnTransactionId) {
 
 TEST(MsrpParser, OwnEndLineWithoutTrailingCrlf_IsStillBodyData) {
   std::string in = crlf({"MSRP tidA1234 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: tidA1234", "Content-Type: text/plain", "",
-                         "-------tidA1234$x", "-------tidA1234+"});
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: tidA1234",
+                         "Content-Type: text/plain", "", "-------tidA1234$x", "-------tidA1234+"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
   EXPECT_EQ(m.body, "-------tidA1234$x");
@@ -166,18 +167,19 @@ TEST(MsrpParser, OwnEndLineWithoutTrailingCrlf_IsStillBodyData) {
 
 TEST(MsrpParser, BinaryBodyWithNulAndBareCr_IsKeptByteExact) {
   std::string body("\0\r\x01\xff\r\n--\0", 9);
-  std::string in =
-      crlf({"MSRP bin00001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-            "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: bin00001", "Content-Type: application/octet-stream", ""}) +
-      body + "\r\n-------bin00001$\r\n";
+  std::string in = crlf({"MSRP bin00001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: bin00001",
+                         "Content-Type: application/octet-stream", ""}) +
+                   body + "\r\n-------bin00001$\r\n";
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
   EXPECT_EQ(m.body, body);
 }
 
 TEST(MsrpParser, BodilessSend_EndLineFollowsHeadersDirectly) {
-  std::string in = crlf({"MSRP keep0001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: keep0001", "-------keep0001$"});
+  std::string in =
+      crlf({"MSRP keep0001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
+            "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: keep0001", "-------keep0001$"});
   message m;
   parse_result r = parse(in, m);
   ASSERT_EQ(r.status, parse_status::complete);
@@ -188,8 +190,8 @@ TEST(MsrpParser, BodilessSend_EndLineFollowsHeadersDirectly) {
 
 TEST(MsrpParser, EmptyBodyAfterBlankLine_IsPresentButEmpty) {
   std::string in = crlf({"MSRP empt0001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: empt0001", "Content-Type: text/plain", "", "",
-                         "-------empt0001$"});
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: empt0001",
+                         "Content-Type: text/plain", "", "", "-------empt0001$"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
   EXPECT_TRUE(m.has_body);
@@ -199,8 +201,8 @@ TEST(MsrpParser, EmptyBodyAfterBlankLine_IsPresentButEmpty) {
 TEST(MsrpParser, ContinuationFlags_MoreAndAbortAreReported) {
   for (char f : {'+', '#', '$'}) {
     std::string in = crlf({"MSRP flag0001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                           "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: flag0001", "Content-Type: text/plain", "", "ab",
-                           std::string("-------flag0001") + f});
+                           "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: flag0001",
+                           "Content-Type: text/plain", "", "ab", std::string("-------flag0001") + f});
     message m;
     ASSERT_EQ(parse(in, m).status, parse_status::complete) << f;
     EXPECT_EQ(static_cast<char>(m.flag), f);
@@ -210,8 +212,8 @@ TEST(MsrpParser, ContinuationFlags_MoreAndAbortAreReported) {
 TEST(MsrpParser, ExtensionAndMimeHeaders_AreKeptInOrder) {
   std::string in =
       crlf({"MSRP ext00001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-            "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: ext00001", "X-One: 1", "Content-ID: <c@x>", "X-Two: two words",
-            "Content-Description: d", "Content-Disposition: render", "-------ext00001$"});
+            "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: ext00001", "X-One: 1", "Content-ID: <c@x>",
+            "X-Two: two words", "Content-Description: d", "Content-Disposition: render", "-------ext00001$"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
   ASSERT_EQ(m.extension_headers().size(), 2u);
@@ -235,8 +237,8 @@ TEST(MsrpParser, HeaderNames_MatchCaseInsensitively) {
 
 TEST(MsrpParser, ByteRangeStarForms_SetUnknownFlags) {
   std::string in = crlf({"MSRP star0001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: star0001", "Byte-Range: 7-*/*",
-                         "Content-Type: text/plain", "", "abc", "-------star0001+"});
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: star0001",
+                         "Byte-Range: 7-*/*", "Content-Type: text/plain", "", "abc", "-------star0001+"});
   message m;
   ASSERT_EQ(parse(in, m).status, parse_status::complete);
   EXPECT_EQ(m.byte_range->start, 7u);
@@ -266,7 +268,8 @@ TEST(MsrpParser, PipelinedMessages_ConsumedStopsAtFirstEndLine) {
 
 TEST(MsrpParser, BodyOverLimit_FailsBeforeEndLineArrives) {
   std::string head = crlf({"MSRP lim00001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                           "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: lim00001", "Content-Type: text/plain", ""});
+                           "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: lim00001",
+                           "Content-Type: text/plain", ""});
   limits lim;
   lim.max_body_bytes = 64;
   message m;
@@ -279,8 +282,8 @@ TEST(MsrpParser, BodyOverLimit_FailsBeforeEndLineArrives) {
 
 TEST(MsrpParser, BodyExactlyAtLimit_IsAccepted) {
   std::string in = crlf({"MSRP lim00001 SEND", "To-Path: msrp://b.example.com/s2;tcp",
-                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: lim00001", "Content-Type: text/plain", "",
-                         std::string(64, 'a'), "-------lim00001$"});
+                         "From-Path: msrp://a.example.com/s1;tcp", "Message-ID: lim00001",
+                         "Content-Type: text/plain", "", std::string(64, 'a'), "-------lim00001$"});
   limits lim;
   lim.max_body_bytes = 64;
   message m;

@@ -80,9 +80,10 @@ std::vector<vector> build() {
                      "Content-Type: text/plain; charset=utf-8", "", "hello", "-------rly.9=+%x$"})});
   v.push_back({"body_with_foreign_end_lines",
                crlf({"MSRP tidA1234 SEND", "To-Path: msrp://b.example.com:2855/s2;tcp",
-                     "From-Path: msrp://a.example.com:2855/s1;tcp", "Message-ID: tidA1234", "Content-Type: text/plain", "", "line1",
-                     "-------othertid$", "-------tidA1234x", "-------tidA12$", "--------tidA1234",
-                     "-------tidA1234$ not at line end", "end", "-------tidA1234$"})});
+                     "From-Path: msrp://a.example.com:2855/s1;tcp", "Message-ID: tidA1234",
+                     "Content-Type: text/plain", "", "line1", "-------othertid$", "-------tidA1234x",
+                     "-------tidA12$", "--------tidA1234", "-------tidA1234$ not at line end", "end",
+                     "-------tidA1234$"})});
   v.push_back({"cpim_body_with_mime_headers",
                crlf({"MSRP cpim0001 SEND", "To-Path: msrp://b.example.com:2855/s2;tcp",
                      "From-Path: msrp://a.example.com:2855/s1;tcp", "Message-ID: cpim-msg-1",
@@ -92,17 +93,17 @@ std::vector<vector> build() {
                      "DateTime: 2006-05-15T15:02:31-03:00", "", "Content-Type: text/plain", "", "Hello",
                      "-------cpim0001$"})});
   {
-    std::string bin =
-        crlf({"MSRP bin00001 SEND", "To-Path: msrp://b.example.com:2855/s2;tcp",
-              "From-Path: msrp://a.example.com:2855/s1;tcp", "Message-ID: bin00001", "Content-Type: application/octet-stream", ""});
+    std::string bin = crlf({"MSRP bin00001 SEND", "To-Path: msrp://b.example.com:2855/s2;tcp",
+                            "From-Path: msrp://a.example.com:2855/s1;tcp", "Message-ID: bin00001",
+                            "Content-Type: application/octet-stream", ""});
     for (int i = 0; i < 300; ++i) bin.push_back(static_cast<char>((i * 37) & 0xff));
     bin += std::string("\0\r\r\n\n-\r\n-------", 15);
     bin += "\r\n-------bin00001$\r\n";
     v.push_back({"binary_body", bin});
   }
   v.push_back({"empty_body", crlf({"MSRP empt0001 SEND", "To-Path: msrp://b.example.com:2855/s2;tcp",
-                                   "From-Path: msrp://a.example.com:2855/s1;tcp", "Message-ID: empt0001", "Content-Type: text/plain",
-                                   "", "", "-------empt0001$"})});
+                                   "From-Path: msrp://a.example.com:2855/s1;tcp", "Message-ID: empt0001",
+                                   "Content-Type: text/plain", "", "", "-------empt0001$"})});
   v.push_back({"unknown_method", crlf({"MSRP nick0001 NICKNAME", "To-Path: msrp://b.example.com:2855/s2;tcp",
                                        "From-Path: msrp://a.example.com:2855/s1;tcp",
                                        "Use-Nickname: \"alice\"", "-------nick0001$"})});

@@ -206,6 +206,7 @@ void msrp_peer::handle(const msrp::message& m) {
   std::string to = std::string(m.from_path.substr(0, m.from_path.find(' ')));
   std::string from = std::string(m.to_path.substr(0, m.to_path.find(' ')));
   std::string tid = s.transaction_id;
+  std::string message_id = s.message_id;
   sends.push_back(std::move(s));
   if (answer) {
     char out[1024];
@@ -213,6 +214,20 @@ void msrp_peer::handle(const msrp::message& m) {
                                    to, from);
     if (r.ok()) write_all(std::string_view(out, r.value()));
   }
+  if (policy.report_with != 0 && m.success_report == msrp::report_mode::yes &&
+      m.flag == msrp::continuation::complete && m.byte_range && !m.byte_range->total_unknown) {
+    write_all(report_for(to, from, message_id, m.byte_range->total, policy.report_with,
+                         "r" + tag + std::to_string(next_tid_++)));
+  }
+}
+
+std::string report_for(std::string_view to_path, std::string_view from_path, std::string_view message_id,
+                       std::uint64_t total, int status, std::string_view tid) {
+  const std::string n = std::to_string(total);
+  return "MSRP " + std::string(tid) + " REPORT\r\nTo-Path: " + std::string(to_path) +
+         "\r\nFrom-Path: " + std::string(from_path) + "\r\nMessage-ID: " + std::string(message_id) +
+         "\r\nByte-Range: 1-" + n + "/" + n + "\r\nStatus: 000 " + std::to_string(status) + " " +
+         std::string(msrp::status_comment(status)) + "\r\n-------" + std::string(tid) + "$\r\n";
 }
 
 }  // namespace herald::client

@@ -93,7 +93,8 @@ class worker final : public reactor::connection_handler {
   void send_chat(std::uint64_t seq);
   void respond(connection_state& cs, const msrp::message& m);
   void handle_response(const msrp::message& m);
-  void deliver(connection_state& cs, const msrp::message& m, std::uint64_t now);
+  // A SEND from heraldd reached this participant: checked, counted, answered.
+  void on_send_received(connection_state& cs, const msrp::message& m, std::uint64_t now);
   void check(std::uint64_t participant, std::string_view cpim_bytes, std::uint64_t now);
   void mismatch(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
   void finish();
@@ -254,7 +255,7 @@ std::size_t worker::on_data(reactor::shard& s, reactor::connection_ref c, std::s
       handle_response(m);
     } else if (m.method == msrp::request_method::send) {
       respond(*cs, m);
-      deliver(*cs, m, now);
+      on_send_received(*cs, m, now);
     }
   }
   return consumed;
@@ -298,7 +299,7 @@ void worker::handle_response(const msrp::message& m) {
   }
 }
 
-void worker::deliver(connection_state& cs, const msrp::message& m, std::uint64_t now) {
+void worker::on_send_received(connection_state& cs, const msrp::message& m, std::uint64_t now) {
   std::uint64_t idx = 0;
   std::string_view to = m.to_path;
   if (to.substr(0, own_path_prefix.size()) != own_path_prefix ||

@@ -71,7 +71,8 @@ struct recipient_set {
 class message_record {
  public:
   // Recipients are the roster entries `who` selects.
-  message_record(std::string id, std::shared_ptr<const roster> r, recipient_set who, std::uint64_t created_ns);
+  message_record(std::string id, std::shared_ptr<const roster> r, recipient_set who,
+                 std::uint64_t created_ns);
   // Convenience for tests and small messages: a private roster of exactly these addresses.
   message_record(std::string id, std::vector<std::string> addresses, std::uint64_t created_ns);
 

@@ -59,9 +59,9 @@ struct participant_sender {
 // One message, whoever sends it.
 struct message_submission {
   std::string conference_id;
-  std::vector<std::string> to;  // empty: every participant (but the sender)
-  std::string content_type;     // of body; for a participant, its SEND's Content-Type
-  shared_buffer body;           // allocate with fanout::body_headroom_bytes of headroom
+  std::vector<std::string> to;                 // empty: every participant (but the sender)
+  std::string content_type;                    // of body; for a participant, its SEND's Content-Type
+  shared_buffer body;                          // allocate with fanout::body_headroom_bytes of headroom
   std::optional<external_reference> external;  // instead of a body (system messages)
   std::string subject;                         // CPIM Subject (system messages)
   msrp::report_mode success_report = msrp::report_mode::unset;  // the SENDs' report headers
@@ -148,13 +148,15 @@ class engine {
   void post(std::size_t shard, reactor::task t);
   void register_record(const std::shared_ptr<message_record>& record);
   // The frame template for msg, planned as plan, whose record id is message_id.
-  result<fanout::frame_template, submit_error> build_template(message_submission& msg, const fanout_plan& plan,
-                                                             std::string_view message_id, std::string& detail);
+  result<fanout::frame_template, submit_error> build_template(message_submission& msg,
+                                                              const fanout_plan& plan,
+                                                              std::string_view message_id,
+                                                              std::string& detail);
   // Splits the targets by owning shard; targets that are not bound fail at once. The slice for
   // `local_shard` runs inline on the calling shard (no mailbox hop).
   void dispatch(const std::shared_ptr<message_record>& record,
-                const std::shared_ptr<const fanout::frame_template>& tmpl, const std::vector<fanout_target>& targets,
-                int local_shard);
+                const std::shared_ptr<const fanout::frame_template>& tmpl,
+                const std::vector<fanout_target>& targets, int local_shard);
   // Reserves n pending deliveries against the conference's --max-pending-deliveries: the counter the
   // record must track (record::track_pending), or nullptr when the conference is at its limit.
   std::shared_ptr<std::atomic<std::size_t>> reserve_pending(const std::string& conference_id, std::size_t n);

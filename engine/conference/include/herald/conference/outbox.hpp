@@ -104,7 +104,9 @@ class outbox {
   void publish_claims();
 
   // Not stamping, every target settled and every frame written: release() may run.
-  static bool finished(const outbound& o) { return !o.stamping && o.unsettled == 0 && o.frames_outstanding == 0; }
+  static bool finished(const outbound& o) {
+    return !o.stamping && o.unsettled == 0 && o.frames_outstanding == 0;
+  }
   // Frees the slot (its timer already cancelled by the caller); claims are published first.
   void release(std::uint32_t slot);
 

@@ -21,30 +21,36 @@ class engine;
 class shard_inbound;
 class shard_outbound;
 
+// What a shard's inbound side counted, for /metrics.
+struct inbound_counters {
+  std::uint64_t sends_received = 0;
+  std::uint64_t responses_received = 0;
+  std::uint64_t reports_received = 0;
+  std::uint64_t bind_ok = 0;
+  std::uint64_t bind_rejected = 0;
+  std::uint64_t participant_messages = 0;
+  // Malformed messages by what became of them: answered with their status (a request), skipped to the
+  // next message (a response or REPORT, never answered), or the connection closed (unanswerable, or
+  // its framing lost).
+  std::uint64_t malformed_answered = 0;
+  std::uint64_t malformed_skipped = 0;
+  std::uint64_t malformed_closed = 0;
+  std::uint64_t slow_senders_closed = 0;  // a message started and not finished within --header-timeout
+};
+
 // Counters one shard publishes for /metrics (copied under a mutex a few times a second).
 struct shard_metrics {
   reactor::loop_stats loop{};
+  inbound_counters in{};
+  outbox_counters out{};  // settled outcomes; failed[outbox_full] includes the refused slices' targets
   std::uint64_t sessions = 0;
   std::uint64_t connections = 0;
   std::uint64_t queued_bytes = 0;
   std::uint64_t outbound_messages = 0;
   std::uint64_t frames_stamped = 0;
-  std::uint64_t responses_received = 0;
-  std::uint64_t reports_received = 0;
-  std::uint64_t sends_received = 0;
-  std::uint64_t bind_ok = 0;
-  std::uint64_t bind_rejected = 0;
-  std::uint64_t malformed_answered = 0;  // a request answered with its RFC 4975 status
-  std::uint64_t malformed_skipped = 0;   // a response or REPORT skipped (never answered)
-  std::uint64_t malformed_closed = 0;    // unanswerable or framing lost: connection closed
-  std::uint64_t slow_senders_closed = 0;
-  std::uint64_t participant_messages = 0;
   std::uint64_t reassembly_bytes = 0;
   std::uint64_t stamp_backlog = 0;  // messages whose frames are not all stamped yet
   std::uint64_t outbox_full = 0;    // message slices refused for want of an outbound slot
-  std::uint64_t delivered = 0;
-  std::uint64_t sent = 0;
-  std::uint64_t failed[failure_reason_count] = {};  // by failure_reason
 };
 
 class shard_service final : public reactor::connection_handler {

@@ -67,8 +67,8 @@ enum class body_kind : std::uint8_t { text = 0, binary, external };
 
 // message/external-body reference (RFC 4483, RFC 2046 §5.2.3).
 struct external_body_spec {
-  std::string url;           // http or https
-  std::string content_type;  // of the referenced content
+  std::string url;                        // http or https
+  std::string content_type;               // of the referenced content
   std::optional<std::string> content_id;  // of the encapsulated headers (RFC 2046 §5.2.3), without <>
   std::optional<std::uint64_t> size;
   std::optional<std::string> expiration;        // IMF-fixdate as sent

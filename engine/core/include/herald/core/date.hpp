@@ -12,11 +12,11 @@ namespace herald {
 
 enum class date_error : std::uint8_t {
   ok = 0,
-  bad_syntax,    // punctuation, digit counts or length do not match the grammar
-  bad_day_name,  // RFC 1123 day-name not one of Mon..Sun
-  bad_month,     // RFC 1123 month not one of Jan..Dec
-  out_of_range,  // a field outside its calendar range (Feb 30, 24:00, minute 61...)
-  bad_zone,      // zone not GMT/UT/UTC/Z or a numeric +hhmm offset
+  bad_syntax,        // punctuation, digit counts or length do not match the grammar
+  bad_day_name,      // RFC 1123 day-name not one of Mon..Sun
+  bad_month,         // RFC 1123 month not one of Jan..Dec
+  out_of_range,      // a field outside its calendar range (Feb 30, 24:00, minute 61...)
+  bad_zone,          // zone not GMT/UT/UTC/Z or a numeric +hhmm offset
   weekday_mismatch,  // the day-name is not the date's weekday (checked only when asked)
 };
 

@@ -28,7 +28,7 @@ enum class error_code : std::uint8_t {
   missing_message_id,           // a SEND or REPORT without Message-ID (RFC 4975 §7.1.1, §7.1.2)
   header_block_too_large,
   too_many_headers,
-  body_too_large,  // one chunk's data exceeds limits::max_body_bytes
+  body_too_large,   // one chunk's data exceeds limits::max_body_bytes
   unexpected_body,  // a body where none may be (a response, RFC 4975 §7.2)
   bad_end_line,     // end-line with a foreign tid or a bad flag: the message's end cannot be trusted
   framing_lost,     // a failed message's end-line could not be found (parser::skip)

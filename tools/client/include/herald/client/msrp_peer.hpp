@@ -26,6 +26,10 @@ struct received_send {
   std::string success_report, failure_report;
 };
 
+// The REPORT a recipient sends for a whole message (RFC 4975 §7.1.2).
+std::string report_for(std::string_view to_path, std::string_view from_path, std::string_view message_id,
+                       std::uint64_t total, int status, std::string_view tid);
+
 struct received_response {
   std::string transaction_id;
   int status = 0;
@@ -42,6 +46,9 @@ struct received_report {
 struct peer_policy {
   int respond_with = 200;  // status to answer SENDs with; 0 = never answer
   bool read = true;        // false: stop reading entirely (slow consumer)
+  // A SEND asking Success-Report: yes gets a REPORT with this status once its last chunk arrived (RFC 4975
+  // §7.1.2, whole message: Byte-Range 1-total/total); 0 = never send one.
+  int report_with = 200;
 };
 
 class msrp_peer {
