@@ -1,7 +1,7 @@
 // Instructions per delivery, for perf/callgrind.sh: the real engine on a shard this thread runs
 // (engine::attach_caller_shard), one system message to 10,000 recipients bound over one loopback
 // connection, answered with 200s. Callgrind collects only while the engine runs (CALLGRIND_TOGGLE_COLLECT
-// around send_system_message and shard::run_once), not while this program plays the MSRP peer.
+// around engine::submit and shard::run_once), not while this program plays the MSRP peer.
 // --mode template counts frame_template::stamp alone (what each recipient costs before the kernel).
 #include <valgrind/callgrind.h>
 
@@ -124,14 +124,14 @@ int run_engine(std::size_t recipients, std::size_t size) {
     return 1;
   }
 
-  conference::system_message msg;
+  conference::message_submission msg;
   msg.conference_id = conf.id;
   msg.content_type = "text/plain";
   msg.body = shared_buffer::copy_of(std::string(size, 'x'));
   std::shared_ptr<conference::message_record> record;
   {
     collect_scope on;
-    conference::send_result sent = eng.send_system_message(std::move(msg));
+    conference::submit_result sent = eng.submit(std::move(msg));
     record = sent.record;
   }
   if (!record) return 1;

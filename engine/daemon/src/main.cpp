@@ -149,10 +149,12 @@ int main(int argc, char** argv) {
   std::vector<std::shared_ptr<conference::message_record>> watched = eng.unfinished_messages(next_sequence);
   bool clean = eng.drain(deadline);
   std::size_t unfinished = eng.tracker().pending_total();
+  // The API thread stops (joined) before the shards go: it must not post to a shard or read its metrics
+  // while engine::stop() takes them down.
+  control.stop();
   eng.stop();
   for (auto& late : eng.messages_since(next_sequence)) watched.push_back(std::move(late));
   for (const auto& record : watched) log_final_status(*record);
-  control.stop();
   HERALD_LOG(info, "stopped")
       .kv("drained", clean ? "yes" : "no")
       .kv("failed_at_shutdown", static_cast<std::uint64_t>(unfinished));
