@@ -1,8 +1,8 @@
 // The directory lock under participant messages: a 10^5-participant conference in which 50 participants
 // each send 5 messages/s (250 fan-outs of 10^5 a second to plan) while the control API serves
 // GET /v1/conferences/{id} in a closed loop and another connection binds sessions as fast as it can.
-// Reports the API's latency percentiles and binds/s; run it against two heraldd builds (perf/directory_lock.sh)
-// to compare them in one run.
+// Reports the API's latency percentiles and binds/s; run it against two heraldd builds
+// (perf/directory_lock.sh) to compare them in one run.
 //
 // Only the 50 senders (and the binder's sessions) are bound: each message is planned over all 10^5 and its
 // unbound recipients fail at once (not_connected), so the shards are not also busy with 2.5*10^7 deliveries
@@ -44,9 +44,11 @@ bool register_participants(std::uint16_t port, const std::string& conf, std::siz
       body += R"({"address":"sip:u)" + std::to_string(i) + R"(@example.com"})";
     }
     body += "]}";
-    client::http_reply r = client::http_request(port, "POST", "/v1/conferences/" + conf + "/participants:batch", body);
+    client::http_reply r =
+        client::http_request(port, "POST", "/v1/conferences/" + conf + "/participants:batch", body);
     if (r.status != 201) return false;
-    for (std::size_t at = r.body.find("\"path\":\""); at != std::string::npos; at = r.body.find("\"path\":\"", at + 1)) {
+    for (std::size_t at = r.body.find("\"path\":\""); at != std::string::npos;
+         at = r.body.find("\"path\":\"", at + 1)) {
       const std::size_t from = at + 8;
       out.push_back({r.body.substr(from, r.body.find('"', from) - from)});
     }
@@ -70,7 +72,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::uint16_t api = d.control_port();
-  client::http_reply c = client::http_request(api, "POST", "/v1/conferences", R"({"uri":"sip:lock@example.com"})");
+  client::http_reply c =
+      client::http_request(api, "POST", "/v1/conferences", R"({"uri":"sip:lock@example.com"})");
   const std::string conf = client::json_field(c.body, "id");
   std::vector<participant> people;
   if (c.status != 201 || !register_participants(api, conf, participants, people)) {

@@ -458,9 +458,9 @@ void handlers::send_message(std::string_view id, const control::request& req, st
 void handlers::get_message(std::string_view id, std::string& out, bool keep_alive) {
   auto record = engine_.tracker().find(id);
   if (!record) {
-    control::write_json_error(out, 404, "no_such_message",
-                              "no message with id '" + std::string(id) + "' (unknown, or past --message-retention)",
-                              keep_alive);
+    control::write_json_error(
+        out, 404, "no_such_message",
+        "no message with id '" + std::string(id) + "' (unknown, or past --message-retention)", keep_alive);
     return;
   }
   constexpr std::size_t kMaxFailuresListed = 1000;

@@ -53,9 +53,10 @@ TEST(DaemonOptions, SizesTakeEveryCommonSpellingAsBinaryMultiples) {
     std::string_view text;
     std::size_t bytes;
   };
-  for (const row& r : {row{"8M", 8u << 20}, row{"8MB", 8u << 20}, row{"8MiB", 8u << 20}, row{"8mb", 8u << 20},
-                       row{"64k", 64u << 10}, row{"64KB", 64u << 10}, row{"64KiB", 64u << 10}, row{"2048", 2048},
-                       row{"2048B", 2048}, row{"1G", 1u << 30}, row{"1GB", 1u << 30}, row{"1gib", 1u << 30}}) {
+  for (const row& r :
+       {row{"8M", 8u << 20}, row{"8MB", 8u << 20}, row{"8MiB", 8u << 20}, row{"8mb", 8u << 20},
+        row{"64k", 64u << 10}, row{"64KB", 64u << 10}, row{"64KiB", 64u << 10}, row{"2048", 2048},
+        row{"2048B", 2048}, row{"1G", 1u << 30}, row{"1GB", 1u << 30}, row{"1gib", 1u << 30}}) {
     std::size_t n = 0;
     EXPECT_TRUE(parse_size(r.text, n)) << r.text;
     EXPECT_EQ(n, r.bytes) << r.text;
