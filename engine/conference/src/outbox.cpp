@@ -5,14 +5,6 @@
 
 namespace herald::conference {
 
-namespace {
-// flag (1) | slot (18) | generation mod 2^15 | last (1) | target (29)
-constexpr std::uint64_t token_flag = 1ULL << 63;
-constexpr int slot_shift = 45, generation_shift = 30, last_shift = 29;
-constexpr std::uint64_t generation_mask = (1u << 15) - 1;
-static_assert(max_outbound_slots <= (1u << 18));
-}  // namespace
-
 confirmation confirmation_for(msrp::report_mode success_report, msrp::report_mode failure_report) {
   if (success_report == msrp::report_mode::yes) return confirmation::success_report;
   if (failure_report == msrp::report_mode::partial) return confirmation::errors_only;
@@ -52,32 +44,6 @@ std::uint32_t outbox::open(fanout_slice&& slice) {
   o.written.assign(o.confirm == confirmation::errors_only ? o.targets.size() : 0, false);
   o.timer = 0;
   return slot;
-}
-
-outbound* outbox::find(const delivery_key& key) {
-  if (key.outbound >= slots_.size()) return nullptr;
-  outbound& o = slots_[key.outbound];
-  // Transaction ids carry the generation mod 62 (one character): enough to refuse a late answer to the
-  // slot's previous message, since a slot cycles through 62 messages well after the timeout.
-  if (!o.active || o.generation % 62 != key.generation || key.target >= o.targets.size()) return nullptr;
-  return &o;
-}
-
-std::uint64_t outbox::token(std::uint32_t slot, std::uint32_t generation, std::uint32_t target, bool last) {
-  return token_flag | (std::uint64_t(slot) << slot_shift) |
-         ((generation & generation_mask) << generation_shift) | (std::uint64_t(last) << last_shift) | target;
-}
-
-outbox::frame_ref outbox::frame_done(std::uint64_t token) {
-  if (!(token & token_flag)) return {};
-  const auto slot = static_cast<std::uint32_t>((token & ~token_flag) >> slot_shift);
-  const auto generation = static_cast<std::uint32_t>((token >> generation_shift) & generation_mask);
-  if (slot >= slots_.size()) return {};
-  outbound& o = slots_[slot];
-  if (!o.active || (o.generation & generation_mask) != generation || o.frames_outstanding == 0) return {};
-  --o.frames_outstanding;
-  const auto target = static_cast<std::uint32_t>(token & (max_targets - 1));
-  return {slot, target, ((token >> last_shift) & 1) != 0 && target < o.targets.size()};
 }
 
 bool outbox::settle(outbound& o, std::uint32_t index, delivery_state to, failure_reason why,

@@ -83,6 +83,7 @@ class outbox {
   // The slot and target a delivery transaction id names, if that slot still holds its message.
   outbound* find(const delivery_key& key);
 
+  // Inline, like find(): each runs once per frame or per response.
   // Frame tokens name the slot (generation mod 2^15), the target and whether the frame is the target's
   // last: a frame written or failed is counted against its message, and a written last frame can settle
   // its target where nothing else will (Failure-Report no).
@@ -119,6 +120,12 @@ class outbox {
   }
 
  private:
+  // Token layout: flag (1) | slot (18) | generation mod 2^15 | last (1) | target (29).
+  static constexpr std::uint64_t token_flag = 1ULL << 63;
+  static constexpr int slot_shift = 45, generation_shift = 30, last_shift = 29;
+  static constexpr std::uint64_t generation_mask = (1u << 15) - 1;
+  static_assert(max_outbound_slots <= (1u << 18));
+
   void publish(outbound& o);
 
   std::function<void()> request_flush_;
@@ -129,5 +136,32 @@ class outbox {
   bool flush_requested_ = false;
   outbox_counters counters_{};
 };
+
+inline outbound* outbox::find(const delivery_key& key) {
+  if (key.outbound >= slots_.size()) return nullptr;
+  outbound& o = slots_[key.outbound];
+  // Transaction ids carry the generation mod 62 (one character): enough to refuse a late answer to the
+  // slot's previous message, since a slot cycles through 62 messages well after the timeout.
+  if (!o.active || o.generation % 62 != key.generation || key.target >= o.targets.size()) return nullptr;
+  return &o;
+}
+
+inline std::uint64_t outbox::token(std::uint32_t slot, std::uint32_t generation, std::uint32_t target,
+                                   bool last) {
+  return token_flag | (std::uint64_t(slot) << slot_shift) |
+         ((generation & generation_mask) << generation_shift) | (std::uint64_t(last) << last_shift) | target;
+}
+
+inline outbox::frame_ref outbox::frame_done(std::uint64_t token) {
+  if (!(token & token_flag)) return {};
+  const auto slot = static_cast<std::uint32_t>((token & ~token_flag) >> slot_shift);
+  const auto generation = static_cast<std::uint32_t>((token >> generation_shift) & generation_mask);
+  if (slot >= slots_.size()) return {};
+  outbound& o = slots_[slot];
+  if (!o.active || (o.generation & generation_mask) != generation || o.frames_outstanding == 0) return {};
+  --o.frames_outstanding;
+  const auto target = static_cast<std::uint32_t>(token & (max_targets - 1));
+  return {slot, target, ((token >> last_shift) & 1) != 0 && target < o.targets.size()};
+}
 
 }  // namespace herald::conference
