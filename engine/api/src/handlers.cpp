@@ -10,6 +10,8 @@
 #include "herald/control/router.hpp"
 #include "herald/core/ascii.hpp"
 #include "herald/core/clock.hpp"
+#include "herald/msrp/uri.hpp"
+#include "herald/sdp/sdp.hpp"
 
 namespace herald::api {
 
@@ -83,13 +85,16 @@ void directory_failure(std::string& out, directory_error e, bool keep_alive, con
 }
 
 void write_participant(control::json_writer& w, const conference::participant& p,
-                       const conference::engine& eng) {
+                       const conference::engine& eng, std::string_view sdp_answer = {}) {
   w.begin_object();
   w.key("id").value(p.id);
   w.key("address").value(p.address);
   if (!p.display_name.empty()) w.key("display_name").value(p.display_name);
   w.key("path").value(eng.session_path(p.session_id));
   w.key("bound").value(p.where.bound());
+  if (p.sip && !p.sip->expected_peer.empty()) w.key("peer_path").value(p.sip->expected_peer);
+  if (p.sip && p.sip->dialog) w.key("sip_call_id").value(p.sip->dialog->call_id);
+  if (!sdp_answer.empty()) w.key("sdp_answer").value(sdp_answer);
   w.end_object();
 }
 
@@ -253,7 +258,15 @@ void handlers::handle(const control::request& req, std::string& out) {
     case control::route_id::add_participants_batch:
       return add_participants_batch(route.id, req, out);
     case control::route_id::remove_participant: {
-      directory_error e = engine_.remove_participant(route.id, route.pid);
+      // ?bye=false: the front end itself reports the dialog's end (the client sent BYE), so none is sent.
+      control::query_field fields[] = {{"bye", {}, false}};
+      if (!read_query(req, fields, out)) return;
+      if (fields[0].present && fields[0].value != "true" && fields[0].value != "false") {
+        control::write_json_error(out, 400, "bad_value", "query parameter 'bye' must be true or false",
+                                  keep_alive);
+        return;
+      }
+      directory_error e = engine_.remove_participant(route.id, route.pid, fields[0].value != "false");
       if (e != directory_error::ok) return directory_failure(out, e, keep_alive, what);
       control::write_response(out, 204, {}, {}, keep_alive);
       return;
@@ -363,13 +376,53 @@ void handlers::add_participant(std::string_view id, const control::request& req,
   control::add_participant_request body;
   control::decode_error err = control::decode_add_participant(req.body, body);
   if (!err.ok()) return control::write_decode_error(out, err, req.keep_alive);
+  // A front end's INVITE: its SDP offer must have an MSRP line Herald can answer (else the front end
+  // answers 488), and the offer's path names the one endpoint that may bind the session.
+  std::optional<conference::signalling> sip;
+  sdp::session_description offer;
+  std::size_t chosen = 0;
+  if (body.sdp_offer) {
+    auto parsed = sdp::parse(*body.sdp_offer);
+    result<std::size_t, sdp::sdp_error> usable = parsed.ok()
+                                                     ? sdp::choose_msrp_media(*parsed, false)
+                                                     : result<std::size_t, sdp::sdp_error>(parsed.error());
+    if (!usable.ok()) {
+      control::write_json_error(
+          out, 422, "sdp_not_acceptable",
+          "sdp_offer cannot be answered: " + std::string(sdp::to_string(usable.error())), req.keep_alive);
+      return;
+    }
+    offer = *parsed;
+    chosen = *usable;
+    sip.emplace();
+    sip->expected_peer.assign(msrp::last_uri(offer.media[chosen].path));
+  }
+  if (body.sip) {
+    if (!sip) sip.emplace();
+    const control::sip_dialog_spec& d = *body.sip;
+    sip->dialog = conference::sip_dialog{d.call_id,    d.local_uri,  d.local_tag,
+                                         d.remote_uri, d.remote_tag, d.remote_target};
+  }
   conference::participant p;
-  directory_error e = engine_.dir().add_participant(id, body.address, body.display_name.value_or(""), p);
+  directory_error e =
+      engine_.dir().add_participant(id, body.address, body.display_name.value_or(""), p, std::move(sip));
   if (e != directory_error::ok)
     return directory_failure(out, e, req.keep_alive, subject{id, {}, body.address, {}});
   std::string json;
   control::json_writer w(json);
-  write_participant(w, p, engine_);
+  if (!body.sdp_offer) {
+    write_participant(w, p, engine_);
+  } else {
+    const std::string path = engine_.session_path(p.session_id);
+    const conference::host_port advertised = engine_.advertised();
+    sdp::answer_params a;
+    a.address = advertised.host;
+    a.port = advertised.port;
+    a.path = path;
+    a.max_size = engine_.config().max_message_bytes;
+    a.session_id = static_cast<std::uint64_t>(wall_seconds());
+    write_participant(w, p, engine_, sdp::answer(offer, chosen, a));
+  }
   control::write_response(out, 201, kJson, json, req.keep_alive);
 }
 

@@ -150,6 +150,7 @@ void handlers::metrics(std::string& out, bool keep_alive) {
     metric(text, g.name, g.type, g.help);
     for (std::size_t i = 0; i < shards.size(); ++i) sample(text, g.name, shard_label(i), g.get(shards[i]));
   }
+  if (cfg_.more_metrics) cfg_.more_metrics(text);
   control::write_response(out, 200, "text/plain; version=0.0.4", text, keep_alive);
 }
 

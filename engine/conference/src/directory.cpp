@@ -149,6 +149,11 @@ void directory::fill(std::uint32_t slot, participant& out) const {
   out.where = cells_.get(slot);
   out.order = m.order;
   out.member = member_ref{slot, cells_.generation(slot)};
+  if (m.sip) {
+    out.sip = *m.sip;
+  } else {
+    out.sip.reset();
+  }
 }
 
 void directory::fill(const conference_entry& c, conference_info& out) const {
@@ -160,6 +165,7 @@ void directory::free_member(std::uint32_t slot) {
   member& m = members_[slot];
   m.conference = nullptr;
   m.text.reset();
+  m.sip.reset();
   cells_.retire(slot);
   free_members_.push_back(slot);
 }
@@ -248,14 +254,15 @@ directory_error directory::delete_conference(std::string_view id, std::vector<bi
 }
 
 directory_error directory::add_participant(std::string_view conference_id, std::string address,
-                                           std::string display_name, participant& out) {
+                                           std::string display_name, participant& out,
+                                           std::optional<signalling> sip) {
   std::lock_guard lock(mutex_);
   conference_entry* c = find_locked(conference_id);
   if (!c) return directory_error::no_such_conference;
   if (c->order.size() >= limits_.max_participants_per_conference)
     return directory_error::too_many_participants;
   if (find_address(*c, address) != slot_index::npos) return directory_error::duplicate_address;
-  return add_locked(*c, std::move(address), std::move(display_name), out);
+  return add_locked(*c, std::move(address), std::move(display_name), out, std::move(sip));
 }
 
 directory_error directory::add_participants(std::string_view conference_id,
@@ -293,7 +300,7 @@ directory_error directory::add_participants(std::string_view conference_id,
 }
 
 directory_error directory::add_locked(conference_entry& c, std::string address, std::string display_name,
-                                      participant& out) {
+                                      participant& out, std::optional<signalling> sip) {
   static_assert(object_id_chars == kObjectIdChars && session_id_chars == kSessionIdChars);
   char id[object_id_chars];
   char session_id[session_id_chars];
@@ -328,6 +335,7 @@ directory_error directory::add_locked(conference_entry& c, std::string address, 
   m.name_len = static_cast<std::uint32_t>(display_name.size());
   std::copy(id, id + sizeof id, m.id);
   std::copy(session_id, session_id + sizeof session_id, m.session_id);
+  if (sip) m.sip = std::make_unique<signalling>(*sip);
   m.order = static_cast<std::uint32_t>(c.order.size());
   c.order.push_back(slot);
   c.by_id.insert(slot_index::hash(m.id_view()), slot);
@@ -342,11 +350,12 @@ directory_error directory::add_locked(conference_entry& c, std::string address, 
   out.where = binding{};
   out.order = m.order;
   out.member = member_ref{slot, cells_.generation(slot)};
+  out.sip = std::move(sip);
   return directory_error::ok;
 }
 
 directory_error directory::remove_participant(std::string_view conference_id, std::string_view participant_id,
-                                              binding& unbound) {
+                                              binding& unbound, participant* left) {
   std::lock_guard lock(mutex_);
   conference_entry* found = find_locked(conference_id);
   if (!found) return directory_error::no_such_conference;
@@ -354,6 +363,7 @@ directory_error directory::remove_participant(std::string_view conference_id, st
   std::uint32_t slot = find_id(c, participant_id);
   if (slot == slot_index::npos) return directory_error::no_such_participant;
   member& m = members_[slot];
+  if (left) fill(slot, *left);
   unbound = cells_.get(slot);
   if (unbound.bound()) --bound_;
   sessions_.erase(slot_index::hash(m.session_view()), slot);
@@ -388,6 +398,8 @@ directory_error directory::bind(std::string_view session_id, binding where, sess
   out.address.assign(m.address());
   out.display_name.assign(m.display_name());
   out.member = member_ref{slot, cells_.generation(slot)};
+  out.expected_peer = m.sip ? m.sip->expected_peer : std::string();
+  out.has_dialog = m.sip && m.sip->dialog;
   return directory_error::ok;
 }
 

@@ -91,6 +91,20 @@ std::string engine::session_path(std::string_view session_id) const {
   return path;
 }
 
+host_port engine::advertised() const {
+  std::string_view a = cfg_.advertise;
+  const std::size_t colon = a.rfind(':');
+  host_port out;
+  std::uint64_t port = 0;
+  if (colon != std::string_view::npos && ascii::parse_u64(a.substr(colon + 1), port) && port <= 65535) {
+    out.port = static_cast<std::uint16_t>(port);
+    a = a.substr(0, colon);
+  }
+  if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
+  out.host.assign(a);
+  return out;
+}
+
 std::string engine::describe_shard(std::size_t i) const {
   return i < shard_descriptions_.size() ? shard_descriptions_[i] : std::string();
 }
@@ -393,9 +407,13 @@ submit_result engine::submit(message_submission msg) {
   return out;
 }
 
-directory_error engine::remove_participant(std::string_view conference_id, std::string_view participant_id) {
+directory_error engine::remove_participant(std::string_view conference_id, std::string_view participant_id,
+                                           bool end_dialog) {
   binding gone;
-  directory_error e = dir_.remove_participant(conference_id, participant_id, gone);
+  participant left;
+  directory_error e = dir_.remove_participant(conference_id, participant_id, gone, &left);
+  if (e == directory_error::ok && end_dialog && signalling_ && left.sip && left.sip->dialog)
+    signalling_->end_dialog(std::move(*left.sip->dialog));
   if (e == directory_error::ok && gone.bound()) {
     shard_service* svc = services_[static_cast<std::size_t>(gone.shard)].get();
     post(static_cast<std::size_t>(gone.shard),

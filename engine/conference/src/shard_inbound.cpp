@@ -275,8 +275,21 @@ std::uint32_t shard_inbound::bind_session(connection_state& cs, const msrp::mess
                                                            : msrp::status_action_not_allowed;
     return no_slot;
   }
+  // RFC 4975 §8.2 / issue 13: a session offered in SDP binds only from the endpoint its a=path named.
+  if (!grant.expected_peer.empty()) {
+    auto expected = msrp::parse_uri(grant.expected_peer);
+    auto endpoint = msrp::parse_uri(from->back());
+    if (!expected.ok() || !endpoint.ok() || !msrp::uri_equal(*expected, *endpoint)) {
+      engine_.dir().unbind(our->session_id, binding{shard_.id(), slot, s.generation});
+      sessions_.release(slot, failure_reason::not_connected);
+      ++counters_.bind_rejected;
+      status = msrp::status_action_not_allowed;
+      return no_slot;
+    }
+  }
   s.conn = cs.ref;
   s.member = grant.member;
+  s.reports_end = grant.has_dialog;
   auto frame_bytes = fanout::recipient_bytes::make(m.from_path, engine_.session_path(our->session_id),
                                                    grant.address, grant.display_name);
   // The directory's ids always fit inline_id; the check keeps a future longer id from binding half-named.
@@ -383,9 +396,13 @@ void shard_inbound::send_success_report(session& s, std::string_view message_id,
 }
 
 void shard_inbound::release_sessions(connection_state& cs, failure_reason why) {
+  signalling_sink* sink = engine_.signalling();
+  const bool ended_by_peer = why == failure_reason::disconnected || why == failure_reason::slow_consumer;
   for (std::uint32_t slot : cs.sessions) {
     session& s = sessions_.at(slot);
     engine_.dir().unbind(s.session_id(), binding{shard_.id(), slot, s.generation});
+    if (sink && ended_by_peer && s.reports_end)
+      sink->session_ended(std::string(s.conference_id.view()), std::string(s.participant_id.view()));
     sessions_.release(slot, why);
   }
   cs.sessions.clear();

@@ -120,10 +120,11 @@ bool check_text(std::string_view v, std::size_t max, const path& where, decode_e
   return true;
 }
 
-bool decode_participant(element e, const path& where, participant_spec& out, decode_error& err) {
-  enum { kAddress, kDisplayName };
-  members<2> m({"address", "display_name"});
-  if (!m.collect(e, where, err) || !m.require(kAddress, where, err)) return false;
+// The address and display name members (at indices 0 and 1 of m): types first, then values.
+template <std::size_t N>
+bool read_participant(const members<N>& m, const path& where, participant_spec& out, decode_error& err) {
+  constexpr std::size_t kAddress = 0, kDisplayName = 1;
+  if (!m.require(kAddress, where, err)) return false;
   std::string_view address, name;
   if (!m.get_string(kAddress, where, address, err)) return false;
   if (m.present[kDisplayName] && !m.get_string(kDisplayName, where, name, err)) return false;
@@ -133,6 +134,11 @@ bool decode_participant(element e, const path& where, participant_spec& out, dec
   out.address.assign(address);
   if (m.present[kDisplayName]) out.display_name.emplace(name);
   return true;
+}
+
+bool decode_participant(element e, const path& where, participant_spec& out, decode_error& err) {
+  members<2> m({"address", "display_name"});
+  return m.collect(e, where, err) && read_participant(m, where, out, err);
 }
 
 bool decode_external(element e, const path& where, external_body_spec& out, decode_error& err) {
@@ -240,12 +246,53 @@ decode_error decode_create_conference(std::string_view json, create_conference_r
   return err;
 }
 
+namespace {
+
+bool decode_sip_dialog(element e, const path& where, sip_dialog_spec& out, decode_error& err) {
+  enum { kCallId, kLocalUri, kLocalTag, kRemoteUri, kRemoteTag, kRemoteTarget, kCount };
+  members<kCount> m({"call_id", "local_uri", "local_tag", "remote_uri", "remote_tag", "remote_target"});
+  if (!m.collect(e, where, err)) return false;
+  std::string* fields[kCount] = {&out.call_id,    &out.local_uri,  &out.local_tag,
+                                 &out.remote_uri, &out.remote_tag, &out.remote_target};
+  for (std::size_t i = 0; i < kCount; ++i) {
+    std::string_view v;
+    if (!m.require(i, where, err) || !m.get_string(i, where, v, err)) return false;
+    // Header text: these are written into the BYE heraldd asks the front end to send.
+    if (v.empty()) return fail(err, api_error::invalid_value, where.field(m.names[i]), "must not be empty");
+    if (!check_text(v, kMaxSipFieldBytes, where.field(m.names[i]), err)) return false;
+    fields[i]->assign(v);
+  }
+  return true;
+}
+
+}  // namespace
+
 decode_error decode_add_participant(std::string_view json, add_participant_request& out) {
   decode_error err;
   element root;
   if (!parse_json(json, root, err)) return err;
-  participant_spec p;
-  if (decode_participant(root, path{}, p, err)) out = std::move(p);
+  // A batch entry's fields plus the signalling front end's.
+  enum { kAddress, kDisplayName, kSdpOffer, kSip, kCount };
+  members<kCount> m({"address", "display_name", "sdp_offer", "sip"});
+  const path top;
+  add_participant_request p;
+  if (!m.collect(root, top, err) || !read_participant(m, top, p, err)) return err;
+  std::string_view offer;
+  if (m.present[kSdpOffer] && !m.get_string(kSdpOffer, top, offer, err)) return err;
+  if (m.present[kSdpOffer]) {
+    // SDP is text lines; the SDP parser checks the rest (sdp_not_acceptable, 422).
+    if (offer.empty() || offer.size() > kMaxSdpBytes) {
+      fail(err, api_error::invalid_value, top.field("sdp_offer"), "must be 1 to 16384 bytes");
+      return err;
+    }
+    p.sdp_offer.emplace(offer);
+  }
+  if (m.present[kSip]) {
+    sip_dialog_spec dialog;
+    if (!decode_sip_dialog(m.values[kSip], top.field("sip"), dialog, err)) return err;
+    p.sip = std::move(dialog);
+  }
+  out = std::move(p);
   return err;
 }
 

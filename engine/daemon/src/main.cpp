@@ -12,6 +12,7 @@
 #include "herald/core/clock.hpp"
 #include "herald/core/log.hpp"
 #include "herald/daemon/options.hpp"
+#include "herald/signalling/sip_rpc.hpp"
 
 #ifdef HERALD_WITH_MIMALLOC
 #include <mimalloc.h>
@@ -101,6 +102,29 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   conference::engine eng(opt.engine);
+  std::unique_ptr<signalling::sip_rpc> sip;
+  if (!opt.sip_rpc.empty()) {
+    sip = std::make_unique<signalling::sip_rpc>(
+        eng, signalling::sip_rpc_config{*signalling::parse_http_url(opt.sip_rpc), opt.sip_rpc_timeout_ns});
+    eng.set_signalling(sip.get());
+    sip->start();
+  }
+  opt.api.more_metrics = [&sip](std::string& text) {
+    text += "# HELP herald_build_info The running heraldd's version.\n# TYPE herald_build_info gauge\n";
+    text += "herald_build_info{version=\"" + daemon::version_string() + "\"} 1\n";
+    if (!sip) return;
+    const auto c = sip->stats();
+    text +=
+        "# HELP herald_sip_byes_total BYEs asked of the --sip-rpc front end for SIP participants that left.\n"
+        "# TYPE herald_sip_byes_total counter\n";
+    text += "herald_sip_byes_total{result=\"sent\"} " + std::to_string(c.byes_sent) + "\n";
+    text += "herald_sip_byes_total{result=\"failed\"} " + std::to_string(c.byes_failed) + "\n";
+    text += "herald_sip_byes_total{result=\"dropped\"} " + std::to_string(c.dropped) + "\n";
+    text +=
+        "# HELP herald_sip_rpc_queue Leaves waiting for the --sip-rpc worker.\n# TYPE herald_sip_rpc_queue "
+        "gauge\n";
+    text += "herald_sip_rpc_queue " + std::to_string(c.queued) + "\n";
+  };
   int msrp_port = eng.start(opt.msrp.host, opt.msrp.port);
   if (msrp_port < 0) {
     HERALD_LOG(error, "cannot listen for MSRP")
@@ -152,6 +176,9 @@ int main(int argc, char** argv) {
   // The API thread stops (joined) before the shards go: it must not post to a shard or read its metrics
   // while engine::stop() takes them down.
   control.stop();
+  // The worker calls into the engine (a lost session removes its participant): it stops before the
+  // shards. Connections the shards close while stopping end with reason shutdown, which is not reported.
+  if (sip) sip->stop();
   eng.stop();
   for (auto& late : eng.messages_since(next_sequence)) watched.push_back(std::move(late));
   for (const auto& record : watched) log_final_status(*record);

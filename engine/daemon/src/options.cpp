@@ -8,6 +8,7 @@
 #include <initializer_list>
 
 #include "herald/core/ascii.hpp"
+#include "herald/signalling/http_post.hpp"
 
 namespace herald::daemon {
 
@@ -106,6 +107,18 @@ const std::vector<flag>& flags() {
        }},
       {"--drain-timeout", "on SIGTERM/SIGINT, time allowed to finish deliveries (default 10s)",
        [](std::string_view v, options& o) { return set_duration(v, o.drain_timeout_ns); }},
+      {"--sip-rpc",
+       "JSON-RPC URL of a SIP front end (Kamailio's jsonrpcs, e.g. http://127.0.0.1:5060/RPC): SIP "
+       "participants "
+       "that leave get a BYE through it (default: none)",
+       [](std::string_view v, options& o) {
+         o.sip_rpc = std::string(v);
+         return signalling::parse_http_url(v).ok();
+       }},
+      {"--sip-rpc-timeout", "time allowed for one --sip-rpc call (default 2s)",
+       [](std::string_view v, options& o) {
+         return set_duration(v, o.sip_rpc_timeout_ns) && o.sip_rpc_timeout_ns > 0;
+       }},
       {"--log-level", "debug, info, warn or error (default info)",
        [](std::string_view v, options& o) {
          o.log_level = std::string(v);

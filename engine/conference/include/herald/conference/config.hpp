@@ -7,6 +7,12 @@
 
 namespace herald::conference {
 
+// An address as the flags give it ("host:port", "[v6]:port"); the host without IPv6 brackets.
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
 struct engine_config {
   std::size_t shards = 0;                                    // 0: one per core
   std::string advertise = "127.0.0.1:2855";                  // host:port written into session URIs

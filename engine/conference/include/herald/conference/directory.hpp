@@ -10,6 +10,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -45,6 +46,25 @@ struct binding {
   friend bool operator==(const binding&, const binding&) = default;
 };
 
+// The SIP dialog a participant was created for (by a signalling front end, from an INVITE), so that its
+// leaving can end the dialog: the BYE goes from local (the conference) to remote (the client).
+struct sip_dialog {
+  std::string call_id;
+  std::string local_uri;
+  std::string local_tag;
+  std::string remote_uri;
+  std::string remote_tag;
+  std::string remote_target;  // the client's Contact URI
+};
+
+// What a participant that joined through SIP carries besides its address.
+struct signalling {
+  // RFC 4975 §8.2: the endpoint URI its SDP offer's a=path ended with. Its session binds only from it
+  // (the last URI of the bind's From-Path); anyone else gets 403. Empty: any peer (API participants).
+  std::string expected_peer;
+  std::optional<sip_dialog> dialog;
+};
+
 struct participant {
   std::string id;
   std::string address;
@@ -53,6 +73,7 @@ struct participant {
   binding where;
   std::uint32_t order = 0;  // position in registration order = index in the conference's roster
   member_ref member;        // its directory member, as its session's grant names it
+  std::optional<signalling> sip;
 };
 
 struct conference_info {
@@ -68,7 +89,9 @@ struct session_grant {
   std::string participant_id;
   std::string address;
   std::string display_name;
-  member_ref member;  // excluded from the plans of this participant's own messages
+  member_ref member;          // excluded from the plans of this participant's own messages
+  std::string expected_peer;  // signalling::expected_peer: the From-Path endpoint the bind must come from
+  bool has_dialog = false;    // a SIP dialog ends with the participant: its session's end is reported
 };
 
 // One fan-out target: its index in the message record, and where it is bound.
@@ -114,14 +137,16 @@ class directory {
   directory_error delete_conference(std::string_view id, std::vector<binding>& unbound);
 
   directory_error add_participant(std::string_view conference_id, std::string address,
-                                  std::string display_name, participant& out);
+                                  std::string display_name, participant& out,
+                                  std::optional<signalling> sip = {});
   // All or nothing: a duplicate (within the batch or with existing participants) or a limit adds none.
   // `duplicate` receives the offending address.
   directory_error add_participants(std::string_view conference_id,
                                    std::vector<std::pair<std::string, std::string>> address_and_name,
                                    std::vector<participant>& out, std::string& duplicate);
+  // `left` receives the participant as it was (its dialog, to end it).
   directory_error remove_participant(std::string_view conference_id, std::string_view participant_id,
-                                     binding& unbound);
+                                     binding& unbound, participant* left = nullptr);
 
   // A shard binds a session id presented in a To-Path to one of its connections' session slots.
   directory_error bind(std::string_view session_id, binding where, session_grant& out);
@@ -148,8 +173,9 @@ class directory {
   // the member's cell (binding_cells), where plans read it without the lock.
   struct member {
     conference_entry* conference = nullptr;
-    std::unique_ptr<char[]> text;  // address, then display name
-    std::uint32_t order = 0;       // position in registration order = index in the conference's roster
+    std::unique_ptr<char[]> text;     // address, then display name
+    std::unique_ptr<signalling> sip;  // only for participants that joined through SIP
+    std::uint32_t order = 0;          // position in registration order = index in the conference's roster
     std::uint32_t address_len = 0;
     std::uint32_t name_len = 0;
     char id[object_id_chars];
@@ -201,7 +227,7 @@ class directory {
   void fill(const conference_entry& c, conference_info& out) const;
   void free_member(std::uint32_t slot);
   directory_error add_locked(conference_entry& c, std::string address, std::string display_name,
-                             participant& out);
+                             participant& out, std::optional<signalling> sip = {});
   std::shared_ptr<const roster> roster_locked(const conference_entry& c) const;
 
   directory_limits limits_;

@@ -69,6 +69,17 @@ struct message_submission {
   std::optional<participant_sender> sender;  // absent: a system message, From is the conference
 };
 
+// The signalling front end's side of participants that joined through SIP (heraldd --sip-rpc).
+class signalling_sink {
+ public:
+  virtual ~signalling_sink() = default;
+  // The participant left (removed through the API): end its dialog. Any thread; must not block.
+  virtual void end_dialog(sip_dialog dialog) = 0;
+  // Its MSRP session ended (the connection closed or was cut as a slow consumer) while it was still a
+  // participant: remove it and end its dialog. Called on a shard thread: must only queue the work.
+  virtual void session_ended(std::string conference_id, std::string participant_id) = 0;
+};
+
 struct submit_result {
   submit_error error = submit_error::ok;
   std::shared_ptr<message_record> record;
@@ -119,13 +130,21 @@ class engine {
   // Plans the message against the conference's roster, builds its frame template, records it and hands
   // each shard its slice: the one place a message enters.
   submit_result submit(message_submission msg);
-  directory_error remove_participant(std::string_view conference_id, std::string_view participant_id);
+  // Removes the participant; with end_dialog, a SIP participant's dialog is ended through the
+  // signalling sink (not when the front end itself reports the BYE).
+  directory_error remove_participant(std::string_view conference_id, std::string_view participant_id,
+                                     bool end_dialog = true);
+  // Before start(); the sink outlives the engine's shards.
+  void set_signalling(signalling_sink* sink) { signalling_ = sink; }
+  signalling_sink* signalling() const { return signalling_; }
   directory_error delete_conference(std::string_view conference_id);
 
   const engine_config& config() const { return cfg_; }
   directory& dir() { return dir_; }
   delivery_tracker& tracker() { return tracker_; }
   std::string session_path(std::string_view session_id) const;
+  // The host and port of --advertise (what SDP answers put in c= and m=).
+  host_port advertised() const;
   // Call after start() (the port may have been 0) and before any participant is registered.
   void set_advertise(std::string host_port) { cfg_.advertise = std::move(host_port); }
   std::vector<shard_metrics> metrics() const;
@@ -185,6 +204,7 @@ class engine {
   mutable std::mutex pending_mutex_;  // guards the map only; the counters are atomics the shards lower
   std::unordered_map<std::string, std::shared_ptr<std::atomic<std::size_t>>> pending_by_conference_;
   std::atomic<std::uint64_t> failed_outside_[failure_reason_count] = {};
+  signalling_sink* signalling_ = nullptr;
   bool started_ = false;
 };
 

@@ -33,7 +33,8 @@ struct session {
   reactor::connection_ref conn;
   inline_id conference_id;
   inline_id participant_id;
-  member_ref member;  // the directory member bound here: left out of its own messages' plans
+  member_ref member;         // the directory member bound here: left out of its own messages' plans
+  bool reports_end = false;  // its participant joined through SIP: losing the session ends the dialog
   // Its From-Path at binding (our To-Path, RFC 4975 §7.1), our From-Path msrp://<advertise>/<session-id>;tcp
   // and its CPIM To `"name" <address>`, formatted once for every frame stamped to it. The session id, the
   // authenticated address and the display name are read back from these bytes instead of being stored

@@ -52,8 +52,23 @@ struct create_conference_request {
   std::optional<std::string> display_name;
 };
 
-// POST /v1/conferences/{id}/participants
-using add_participant_request = participant_spec;
+// The SIP dialog a signalling front end created the participant for (its INVITE), so heraldd can have
+// the front end end it (BYE) when the participant goes. Each field is SIP header text (no CR/LF/NUL).
+struct sip_dialog_spec {
+  std::string call_id;
+  std::string local_uri;      // the conference as the client addressed it (the INVITE's To URI)
+  std::string local_tag;      // the To tag of the front end's 200
+  std::string remote_uri;     // the client (the INVITE's From URI)
+  std::string remote_tag;     // the INVITE's From tag
+  std::string remote_target;  // the client's Contact URI: where an in-dialog request goes
+};
+
+// POST /v1/conferences/{id}/participants: a participant_spec, optionally with the SDP offer of the
+// INVITE that brought it (RFC 4975 §8) and the dialog to end when it leaves.
+struct add_participant_request : participant_spec {
+  std::optional<std::string> sdp_offer;
+  std::optional<sip_dialog_spec> sip;
+};
 
 // POST /v1/conferences/{id}/participants:batch {"participants":[…]} or a bare […]
 struct add_participants_batch_request {

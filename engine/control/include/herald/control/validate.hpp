@@ -32,6 +32,8 @@ inline constexpr std::size_t kMaxSubjectBytes = 256;
 inline constexpr std::size_t kMaxContentTypeBytes = 128;
 inline constexpr std::size_t kMaxUrlBytes = 2048;
 inline constexpr std::size_t kMaxContentIdBytes = 128;
+inline constexpr std::size_t kMaxSdpBytes = 16 * 1024;
+inline constexpr std::size_t kMaxSipFieldBytes = 512;
 
 // sip:, sips:, tel:, im: URI (scheme case-insensitive), RFC 3986 characters only, at most 256 bytes.
 value_error validate_address(std::string_view uri);

@@ -11,10 +11,7 @@
 
 namespace herald::daemon {
 
-struct host_port {
-  std::string host;
-  std::uint16_t port = 0;
-};
+using conference::host_port;
 
 struct options {
   host_port msrp{"127.0.0.1", 2855};
@@ -23,6 +20,8 @@ struct options {
   std::string token_file;
   std::string ready_file;
   std::string log_level = "info";
+  std::string sip_rpc;                                  // --sip-rpc URL; empty: no signalling front end
+  std::uint64_t sip_rpc_timeout_ns = 2'000'000'000ULL;  // per call
   std::uint64_t drain_timeout_ns = 10'000'000'000ULL;
   conference::engine_config engine;
   api::server_config api;
