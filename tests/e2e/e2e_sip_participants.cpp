@@ -218,6 +218,28 @@ TEST_F(SipParticipants, DeleteReportingTheClientsByeSendsNone) {
   EXPECT_TRUE(rpc.bodies().empty());
 }
 
+TEST_F(SipParticipants, PostRemoveIsTheDeleteForFrontEndsThatOnlyPost) {
+  const std::string base = "/v1/conferences/" + f.conference_id + "/participants/";
+  http_reply a = join("sip:grace@example.com", "msrp://127.0.0.1:9/grace;tcp", "call-5@client");
+  http_reply b = join("sip:heidi@example.com", "msrp://127.0.0.1:9/heidi;tcp", "call-6@client");
+  ASSERT_EQ(a.status, 201) << a.body;
+  ASSERT_EQ(b.status, 201) << b.body;
+  // The client's own BYE: removed, and no BYE goes back.
+  EXPECT_EQ(api("POST", base + json_field(a.body, "id") + ":remove", R"({"bye":false})").status, 204);
+  EXPECT_EQ(api("GET", base + json_field(a.body, "id")).status, 404);
+  ::poll(nullptr, 0, 300);
+  EXPECT_TRUE(rpc.bodies().empty());
+  // Anything else (a dialog that timed out): removed, and the front end is asked for the BYE.
+  http_reply bad = api("POST", base + json_field(b.body, "id") + ":remove", R"({"bye":"no"})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(json_field(bad.body, "field"), "bye") << bad.body;
+  EXPECT_EQ(api("POST", base + json_field(b.body, "id") + ":remove", "{}").status, 204);
+  ASSERT_TRUE(rpc.wait_for(1)) << f.daemon.log();
+  EXPECT_NE(rpc.bodies()[0].find("Call-ID: call-6@client"), std::string::npos) << rpc.bodies()[0];
+  EXPECT_EQ(api("POST", base + json_field(b.body, "id") + ":remove", "{}").status, 404);
+  EXPECT_EQ(api("DELETE", base + "pX:remove").status, 405);
+}
+
 TEST_F(SipParticipants, LosingTheMsrpConnectionRemovesTheParticipantAndEndsTheDialog) {
   const std::string peer_path = "msrp://127.0.0.1:9/dave;tcp";
   http_reply r = join("sip:dave@example.com", peer_path, "call-4@client");

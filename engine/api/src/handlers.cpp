@@ -257,16 +257,24 @@ void handlers::handle(const control::request& req, std::string& out) {
       return add_participant(route.id, req, out);
     case control::route_id::add_participants_batch:
       return add_participants_batch(route.id, req, out);
-    case control::route_id::remove_participant: {
-      // ?bye=false: the front end itself reports the dialog's end (the client sent BYE), so none is sent.
-      control::query_field fields[] = {{"bye", {}, false}};
-      if (!read_query(req, fields, out)) return;
-      if (fields[0].present && fields[0].value != "true" && fields[0].value != "false") {
-        control::write_json_error(out, 400, "bad_value", "query parameter 'bye' must be true or false",
-                                  keep_alive);
-        return;
+    case control::route_id::remove_participant:
+    case control::route_id::remove_participant_post: {
+      // bye false: the front end itself reports the dialog's end (the client sent BYE), so none is sent.
+      // DELETE says it as ?bye=false, the POST form (for front ends that cannot DELETE) in its body.
+      control::remove_participant_request how;
+      if (route.route == control::route_id::remove_participant) {
+        control::query_field fields[] = {{"bye", {}, false}};
+        if (!read_query(req, fields, out)) return;
+        if (fields[0].present && fields[0].value != "true" && fields[0].value != "false") {
+          control::write_json_error(out, 400, "bad_value", "query parameter 'bye' must be true or false",
+                                    keep_alive);
+          return;
+        }
+        how.bye = fields[0].value != "false";
+      } else if (control::decode_error err = control::decode_remove_participant(req.body, how); !err.ok()) {
+        return control::write_decode_error(out, err, keep_alive);
       }
-      directory_error e = engine_.remove_participant(route.id, route.pid, fields[0].value != "false");
+      directory_error e = engine_.remove_participant(route.id, route.pid, how.bye);
       if (e != directory_error::ok) return directory_failure(out, e, keep_alive, what);
       control::write_response(out, 204, {}, {}, keep_alive);
       return;

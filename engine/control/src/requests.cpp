@@ -296,6 +296,20 @@ decode_error decode_add_participant(std::string_view json, add_participant_reque
   return err;
 }
 
+decode_error decode_remove_participant(std::string_view json, remove_participant_request& out) {
+  decode_error err;
+  out = remove_participant_request{};
+  if (json.empty()) return err;
+  element root;
+  if (!parse_json(json, root, err)) return err;
+  members<1> m({"bye"});
+  const path top;
+  if (!m.collect(root, top, err)) return err;
+  if (m.present[0] && m.values[0].get_bool().get(out.bye) != simdjson::SUCCESS)
+    fail(err, api_error::wrong_type, top.field("bye"), "must be a boolean");
+  return err;
+}
+
 decode_error decode_add_participants_batch(std::string_view json, add_participants_batch_request& out,
                                            const decode_limits& lim) {
   decode_error err;

@@ -22,6 +22,7 @@ constexpr route_entry kRoutes[] = {
     {"/v1/conferences/{id}/participants:batch", method::post, route_id::add_participants_batch, "POST"},
     {"/v1/conferences/{id}/participants/{pid}", method::get, route_id::get_participant, "GET, DELETE"},
     {"/v1/conferences/{id}/participants/{pid}", method::delete_, route_id::remove_participant, "GET, DELETE"},
+    {"/v1/conferences/{id}/participants/{pid}:remove", method::post, route_id::remove_participant_post, "POST"},
     {"/v1/conferences/{id}/messages", method::post, route_id::send_message, "POST"},
     {"/v1/health", method::get, route_id::health, "GET"},
 };
@@ -46,9 +47,14 @@ bool match_pattern(std::string_view pattern, std::string_view path, std::string_
   while (pattern_more && path_more) {
     std::string_view p = next_segment(pattern, pattern_more);
     std::string_view s = next_segment(path, path_more);
-    if (p == "{id}" || p == "{pid}") {
+    if (p.starts_with("{id}") || p.starts_with("{pid}")) {
+      // A capture, optionally followed by a literal suffix ("{pid}:remove"): ids never hold ':'.
+      const std::string_view name = p.substr(0, p.find('}') + 1);
+      const std::string_view suffix = p.substr(name.size());
+      if (!s.ends_with(suffix)) return false;
+      s.remove_suffix(suffix.size());
       if (!is_valid_id(s)) return false;
-      (p == "{id}" ? id : pid) = s;
+      (name == "{id}" ? id : pid) = s;
     } else if (p != s) {
       return false;
     }
@@ -109,6 +115,8 @@ std::string_view to_string(route_id r) {
       return "get_participant";
     case route_id::remove_participant:
       return "remove_participant";
+    case route_id::remove_participant_post:
+      return "remove_participant_post";
     case route_id::send_message:
       return "send_message";
     case route_id::health:

@@ -129,6 +129,35 @@ INSTANTIATE_TEST_SUITE_P(
                  api_error::invalid_value, "display_name"}),
     [](const ::testing::TestParamInfo<bad_case>& p) { return std::string(p.param.name); });
 
+// ---- POST /v1/conferences/{id}/participants/{pid}:remove ----
+
+TEST(RemoveParticipant, ByeDefaultsToTrueAndAnEmptyBodyIsAllowed) {
+  remove_participant_request r;
+  r.bye = false;
+  ASSERT_TRUE(decode_remove_participant("", r).ok());
+  EXPECT_TRUE(r.bye);
+  ASSERT_TRUE(decode_remove_participant("{}", r).ok());
+  EXPECT_TRUE(r.bye);
+  exact in(R"({"bye":false})");
+  ASSERT_TRUE(decode_remove_participant(in.view(), r).ok());
+  EXPECT_FALSE(r.bye);
+}
+
+class RemoveParticipantBad : public ::testing::TestWithParam<bad_case> {};
+TEST_P(RemoveParticipantBad, IsRejected) {
+  expect_rejected(GetParam(), [](std::string_view j) {
+    remove_participant_request r;
+    return decode_remove_participant(j, r);
+  });
+}
+INSTANTIATE_TEST_SUITE_P(
+    Table, RemoveParticipantBad,
+    ::testing::Values(bad_case{"not_object", R"([false])", api_error::wrong_type, ""},
+                      bad_case{"bye_string", R"({"bye":"false"})", api_error::wrong_type, "bye"},
+                      bad_case{"unknown_field", R"({"bye":false,"reason":"x"})", api_error::unknown_field,
+                               "reason"}),
+    [](const ::testing::TestParamInfo<bad_case>& p) { return std::string(p.param.name); });
+
 // ---- POST /v1/conferences/{id}/participants:batch ----
 
 TEST(AddParticipantsBatch, DecodesWrappedList) {

@@ -28,6 +28,7 @@ TEST(Router, MatchesEveryRouteAndExtractsParams) {
       {method::get, "/v1/conferences/c/participants/p9", route_id::get_participant, "c", "p9"},
       {method::delete_, "/v1/conferences/Conf/participants/P-x_", route_id::remove_participant, "Conf",
        "P-x_"},
+      {method::post, "/v1/conferences/c/participants/p9:remove", route_id::remove_participant_post, "c", "p9"},
       {method::post, "/v1/conferences/c/messages", route_id::send_message, "c", ""},
       {method::get, "/v1/health", route_id::health, "", ""},
   };
@@ -52,6 +53,10 @@ TEST(Router, UnknownPathsAreNotFound) {
       "/v1/conferences/c/participants/p/extra",
       "/v1/conferences/c/unknown",
       "/v1/conferences/c/participants:other",
+      "/v1/conferences/c/participants/p:other",
+      "/v1/conferences/c/participants/:remove",
+      "/v1/conferences/c/participants/p:remove:remove",
+      "/v1/conferences/c:remove",
       "/V1/conferences",
       "v1/conferences",
   };
@@ -94,6 +99,9 @@ TEST(Router, WrongMethodIsNotAllowedWithAllow) {
   EXPECT_EQ(match_route(method::post, "/v1/conferences/c/participants/p", m),
             route_error::method_not_allowed);
   EXPECT_EQ(m.allow, "GET, DELETE");
+  EXPECT_EQ(match_route(method::delete_, "/v1/conferences/c/participants/p:remove", m),
+            route_error::method_not_allowed);
+  EXPECT_EQ(m.allow, "POST");
   EXPECT_EQ(status_for(route_error::method_not_allowed), 405);
 }
 

@@ -102,9 +102,16 @@ struct send_message_request {
   std::optional<std::string> subject;
 };
 
+// POST /v1/conferences/{id}/participants/{pid}:remove {"bye":false}: the DELETE for front ends that can
+// only POST (Kamailio 5.6's http_client); bye false when the front end reports the client's own BYE.
+struct remove_participant_request {
+  bool bye = true;
+};
+
 // Each returns a decode_error whose code is ok on success. The JSON parser is per thread and reused.
 decode_error decode_create_conference(std::string_view json, create_conference_request& out);
 decode_error decode_add_participant(std::string_view json, add_participant_request& out);
+decode_error decode_remove_participant(std::string_view json, remove_participant_request& out);
 decode_error decode_add_participants_batch(std::string_view json, add_participants_batch_request& out,
                                            const decode_limits& lim = {});
 decode_error decode_send_message(std::string_view json, send_message_request& out,
