@@ -240,6 +240,23 @@ TEST_F(SipParticipants, PostRemoveIsTheDeleteForFrontEndsThatOnlyPost) {
   EXPECT_EQ(api("DELETE", base + "pX:remove").status, 405);
 }
 
+TEST_F(SipParticipants, DeletingTheConferenceEndsEverySipDialog) {
+  ASSERT_EQ(join("sip:ivan@example.com", "msrp://127.0.0.1:9/ivan;tcp", "call-7@client").status, 201);
+  ASSERT_EQ(join("sip:judy@example.com", "msrp://127.0.0.1:9/judy;tcp", "call-8@client").status, 201);
+  ASSERT_EQ(api("POST", "/v1/conferences/" + f.conference_id + "/participants",
+                R"({"address":"sip:api@example.com"})")
+                .status,
+            201);  // no dialog: nothing to end
+  ASSERT_EQ(api("DELETE", "/v1/conferences/" + f.conference_id).status, 204);
+  ASSERT_TRUE(rpc.wait_for(2)) << f.daemon.log();
+  ::poll(nullptr, 0, 300);
+  const std::vector<std::string> bodies = rpc.bodies();
+  ASSERT_EQ(bodies.size(), 2u);
+  const std::string both = bodies[0] + bodies[1];
+  EXPECT_NE(both.find("Call-ID: call-7@client"), std::string::npos) << both;
+  EXPECT_NE(both.find("Call-ID: call-8@client"), std::string::npos) << both;
+}
+
 TEST_F(SipParticipants, LosingTheMsrpConnectionRemovesTheParticipantAndEndsTheDialog) {
   const std::string peer_path = "msrp://127.0.0.1:9/dave;tcp";
   http_reply r = join("sip:dave@example.com", peer_path, "call-4@client");

@@ -234,7 +234,8 @@ directory_error directory::get_participant(std::string_view conference_id, std::
   return directory_error::ok;
 }
 
-directory_error directory::delete_conference(std::string_view id, std::vector<binding>& unbound) {
+directory_error directory::delete_conference(std::string_view id, std::vector<binding>& unbound,
+                                             std::vector<sip_dialog>* dialogs) {
   std::lock_guard lock(mutex_);
   conference_entry* c = find_locked(id);
   if (!c) return directory_error::no_such_conference;
@@ -243,6 +244,7 @@ directory_error directory::delete_conference(std::string_view id, std::vector<bi
       unbound.push_back(b);
       --bound_;
     }
+    if (const auto& sip = members_[slot].sip; dialogs && sip && sip->dialog) dialogs->push_back(*sip->dialog);
     sessions_.erase(slot_index::hash(members_[slot].session_view()), slot);
     free_member(slot);
   }

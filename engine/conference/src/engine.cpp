@@ -424,8 +424,11 @@ directory_error engine::remove_participant(std::string_view conference_id, std::
 
 directory_error engine::delete_conference(std::string_view conference_id) {
   std::vector<binding> gone;
-  directory_error e = dir_.delete_conference(conference_id, gone);
+  std::vector<sip_dialog> dialogs;
+  directory_error e = dir_.delete_conference(conference_id, gone, signalling_ ? &dialogs : nullptr);
   if (e != directory_error::ok) return e;
+  // The conference's SIP participants leave with it: their dialogs end as a removal's would.
+  for (sip_dialog& d : dialogs) signalling_->end_dialog(std::move(d));
   {
     // Records still pending keep their counter alive; only the lookup entry goes.
     std::lock_guard lock(pending_mutex_);

@@ -22,7 +22,8 @@ constexpr route_entry kRoutes[] = {
     {"/v1/conferences/{id}/participants:batch", method::post, route_id::add_participants_batch, "POST"},
     {"/v1/conferences/{id}/participants/{pid}", method::get, route_id::get_participant, "GET, DELETE"},
     {"/v1/conferences/{id}/participants/{pid}", method::delete_, route_id::remove_participant, "GET, DELETE"},
-    {"/v1/conferences/{id}/participants/{pid}:remove", method::post, route_id::remove_participant_post, "POST"},
+    {"/v1/conferences/{id}/participants/{pid}:remove", method::post, route_id::remove_participant_post,
+     "POST"},
     {"/v1/conferences/{id}/messages", method::post, route_id::send_message, "POST"},
     {"/v1/health", method::get, route_id::health, "GET"},
 };

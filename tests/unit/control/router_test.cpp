@@ -28,7 +28,8 @@ TEST(Router, MatchesEveryRouteAndExtractsParams) {
       {method::get, "/v1/conferences/c/participants/p9", route_id::get_participant, "c", "p9"},
       {method::delete_, "/v1/conferences/Conf/participants/P-x_", route_id::remove_participant, "Conf",
        "P-x_"},
-      {method::post, "/v1/conferences/c/participants/p9:remove", route_id::remove_participant_post, "c", "p9"},
+      {method::post, "/v1/conferences/c/participants/p9:remove", route_id::remove_participant_post, "c",
+       "p9"},
       {method::post, "/v1/conferences/c/messages", route_id::send_message, "c", ""},
       {method::get, "/v1/health", route_id::health, "", ""},
   };

@@ -32,7 +32,16 @@ const std::string rfc4975_answer =
     lines({"v=0", "o=bob 2890844612 2890844616 IN IP4 bob.example.com", "s= -", "c=IN IP4 biloxi.example.com",
            "t=0 0", "m=message 12763 TCP/MSRP *", "a=accept-types:text/plain",
            "a=path:msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp"});
-// RFC 4975 §8.6: accept-types and accept-wrapped-types, CPIM first.
+// RFC 4975 §8.7, the example exchange: Alice offers CPIM first, Bob answers.
+const std::string rfc4975_87_offer = lines(
+    {"v=0", "o=alice 2890844526 2890844527 IN IP4 alice.example.com", "s= -", "c=IN IP4 alice.example.com",
+     "t=0 0", "m=message 7394 TCP/MSRP *", "a=accept-types:message/cpim text/plain text/html",
+     "a=path:msrp://alice.example.com:7394/2s93i9ek2a;tcp"});
+const std::string rfc4975_87_answer =
+    lines({"v=0", "o=bob 2890844612 2890844616 IN IP4 bob.example.com", "s= -", "c=IN IP4 bob.example.com",
+           "t=0 0", "m=message 8493 TCP/MSRP *", "a=accept-types:message/cpim text/plain",
+           "a=path:msrp://bob.example.com:8493/si438dsaodes;tcp"});
+// An RFC 4975 §8.6-style offer: accept-types and accept-wrapped-types, CPIM first, max-size.
 const std::string rfc4975_wrapped = lines(
     {"v=0", "o=alice 2890844557 2890844559 IN IP4 alice.example.com", "s= -", "c=IN IP4 atlanta.example.com",
      "t=0 0", "m=message 7394 TCP/MSRP *", "a=accept-types:message/cpim text/plain text/html",
@@ -76,6 +85,29 @@ TEST(Sdp, Rfc4975WrappedTypesAndMaxSize) {
   EXPECT_TRUE(m.has_max_size);
   EXPECT_EQ(m.max_size, 131072u);
   EXPECT_EQ(*choose_msrp_media(*sd, false), 0u);
+}
+
+TEST(Sdp, Rfc4975ExampleExchangeIsAnsweredByHerald) {
+  auto sd = parse(rfc4975_87_offer);
+  ASSERT_TRUE(sd.ok()) << to_string(sd.error());
+  EXPECT_EQ(sd->media[0].accept_types, "message/cpim text/plain text/html");
+  EXPECT_EQ(sd->media[0].path, "msrp://alice.example.com:7394/2s93i9ek2a;tcp");
+  auto bob = parse(rfc4975_87_answer);
+  ASSERT_TRUE(bob.ok()) << to_string(bob.error());
+  EXPECT_EQ(bob->media[0].port, 8493u);
+  EXPECT_EQ(bob->media[0].path, "msrp://bob.example.com:8493/si438dsaodes;tcp");
+  // Herald in Bob's place: no setup in the offer means the offerer is active (RFC 6135 §4.1).
+  ASSERT_EQ(*choose_msrp_media(*sd, false), 0u);
+  answer_params p;
+  p.address = "bob.example.com";
+  p.port = 8493;
+  p.path = "msrp://bob.example.com:8493/si438dsaodes;tcp";
+  p.session_id = 7;
+  const std::string a = answer(*sd, 0, p);
+  EXPECT_EQ(a, lines({"v=0", "o=herald 7 7 IN IP4 bob.example.com", "s=-", "c=IN IP4 bob.example.com",
+                      "t=0 0", "m=message 8493 TCP/MSRP *", "a=accept-types:message/cpim *",
+                      "a=accept-wrapped-types:*", "a=path:msrp://bob.example.com:8493/si438dsaodes;tcp",
+                      "a=setup:passive", "a=connection:new"}));
 }
 
 TEST(Sdp, Rfc6135ActiveOfferIsAnsweredPassive) {
@@ -226,7 +258,8 @@ TEST(Sdp, EveryErrorHasAName) {
 TEST(Sdp, EveryPrefixOfAnOfferParsesOrFailsWithoutReadingPastIt) {
   // Not incremental (the offer arrives whole in a JSON field), but no prefix may crash or read beyond
   // its end; ASan checks the exact-size copies.
-  for (const std::string* offer : {&rfc4975_offer, &rfc4975_wrapped, &rfc6135_offer}) {
+  for (const std::string* offer :
+       {&rfc4975_offer, &rfc4975_87_offer, &rfc4975_87_answer, &rfc4975_wrapped, &rfc6135_offer}) {
     for (std::size_t n = 0; n <= offer->size(); ++n) {
       auto copy = std::make_unique<char[]>(n + 1);
       std::memcpy(copy.get(), offer->data(), n);

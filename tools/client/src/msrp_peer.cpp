@@ -26,16 +26,16 @@ msrp_peer::~msrp_peer() {
   close();
 }
 
-int msrp_peer::connect(std::uint16_t port, int rcvbuf) {
+int msrp_peer::connect(std::uint16_t port, int rcvbuf, const char* ipv4) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (::inet_pton(AF_INET, ipv4, &addr.sin_addr) != 1) return -EINVAL;
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return -errno;
   if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
     int err = errno;
     close();

@@ -133,8 +133,10 @@ class directory {
   // One participant by id: an index lookup, nothing copied but it.
   directory_error get_participant(std::string_view conference_id, std::string_view participant_id,
                                   participant& out) const;
-  // Removes the conference; `unbound` receives the bindings the shards must drop.
-  directory_error delete_conference(std::string_view id, std::vector<binding>& unbound);
+  // Removes the conference; `unbound` receives the bindings the shards must drop, `dialogs` (if given)
+  // the SIP dialogs of its participants, to end them.
+  directory_error delete_conference(std::string_view id, std::vector<binding>& unbound,
+                                    std::vector<sip_dialog>* dialogs = nullptr);
 
   directory_error add_participant(std::string_view conference_id, std::string address,
                                   std::string display_name, participant& out,

@@ -10,18 +10,19 @@ namespace herald::control {
 
 enum class route_id : std::uint8_t {
   none = 0,
-  list_conferences,        // GET    /v1/conferences
-  create_conference,       // POST   /v1/conferences
-  get_conference,          // GET    /v1/conferences/{id}
-  delete_conference,       // DELETE /v1/conferences/{id}
-  list_participants,       // GET    /v1/conferences/{id}/participants
-  add_participant,         // POST   /v1/conferences/{id}/participants
-  add_participants_batch,  // POST   /v1/conferences/{id}/participants:batch
-  get_participant,         // GET    /v1/conferences/{id}/participants/{pid}
-  remove_participant,      // DELETE /v1/conferences/{id}/participants/{pid}
-  remove_participant_post,  // POST  /v1/conferences/{id}/participants/{pid}:remove (for front ends that only POST)
-  send_message,            // POST   /v1/conferences/{id}/messages
-  health,                  // GET    /v1/health
+  list_conferences,         // GET    /v1/conferences
+  create_conference,        // POST   /v1/conferences
+  get_conference,           // GET    /v1/conferences/{id}
+  delete_conference,        // DELETE /v1/conferences/{id}
+  list_participants,        // GET    /v1/conferences/{id}/participants
+  add_participant,          // POST   /v1/conferences/{id}/participants
+  add_participants_batch,   // POST   /v1/conferences/{id}/participants:batch
+  get_participant,          // GET    /v1/conferences/{id}/participants/{pid}
+  remove_participant,       // DELETE /v1/conferences/{id}/participants/{pid}
+  remove_participant_post,  // POST  /v1/conferences/{id}/participants/{pid}:remove (for front ends that only
+                            // POST)
+  send_message,             // POST   /v1/conferences/{id}/messages
+  health,                   // GET    /v1/health
 };
 
 enum class route_error : std::uint8_t {

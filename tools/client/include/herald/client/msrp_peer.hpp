@@ -58,8 +58,8 @@ class msrp_peer {
   msrp_peer(const msrp_peer&) = delete;
   msrp_peer& operator=(const msrp_peer&) = delete;
 
-  // Connects to 127.0.0.1:port; returns 0 or -errno. rcvbuf > 0 shrinks SO_RCVBUF first.
-  int connect(std::uint16_t port, int rcvbuf = 0);
+  // Connects to ipv4:port (a dotted-quad literal); returns 0 or -errno. rcvbuf > 0 shrinks SO_RCVBUF first.
+  int connect(std::uint16_t port, int rcvbuf = 0, const char* ipv4 = "127.0.0.1");
   void close();
   // Closes with SO_LINGER 0 so the server sees a reset.
   void reset();
