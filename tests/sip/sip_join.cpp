@@ -1,7 +1,7 @@
 // A SIP client joins through Kamailio: INVITE with an MSRP offer, 200 with Herald's SDP answer and a focus
 // Contact, ACK; its MSRP client binds the answered path and receives what the conference sends, CPIM To
-// being the identity Kamailio passed. Only the offered path may bind. The conference factory creates an
-// ad-hoc conference.
+// being the identity Kamailio passed (From, or a trusted hop's P-Asserted-Identity). Only the offered path
+// may bind. The conference factory creates an ad-hoc conference.
 #include <gtest/gtest.h>
 
 #include "herald/cpim/parser.hpp"
@@ -91,6 +91,35 @@ TEST_F(SipJoin, ApiDeleteSendsTheClientABye) {
   EXPECT_EQ(sipp.wait(20000), 0) << sipp.report();
   const std::string metrics = stack.api("GET", "/metrics").body;
   EXPECT_NE(metrics.find("herald_sip_byes_total{result=\"sent\"} 1"), std::string::npos) << metrics;
+}
+
+// The INVITE's P-Asserted-Identity (sip:<caller>.asserted@example.com in join-wait-bye) names the
+// participant only when it comes from the trusted hop; SipJoin above shows From being used otherwise.
+class SipTrustedPai : public SipTest {
+  std::vector<std::string> kamailio_flags() const override { return {"--trusted-pai-from", "127.0.0.1"}; }
+};
+
+TEST_F(SipTrustedPai, AssertedIdentityFromTheTrustedHopIsTheParticipantsAddress) {
+  sipp_process sipp;
+  ASSERT_TRUE(sipp.start(stack.sip_port, "join-wait-bye", {row("team", "frank")}));
+  const std::string path = answered_path(sipp, "frank");
+  ASSERT_FALSE(path.empty()) << sipp.report();
+  const std::string p = stack.participant_with_path(path);
+  EXPECT_EQ(json_field(p, "address"), "sip:frank.asserted@example.com") << p;
+  msrp_peer peer;
+  peer.tag = "frank";
+  ASSERT_NO_FATAL_FAILURE(connect_to_path(peer, path));
+  ASSERT_EQ(bind_session(peer, path, offered_path("frank"), "frank001"), 200);
+  ASSERT_EQ(post_system_message("to the asserted one").status, 202);
+  ASSERT_TRUE(peer.pump_until([&] { return !peer.sends.empty(); }, 10000));
+  cpim::message m;
+  ASSERT_EQ(cpim::parse_final(peer.sends[0].body, m), cpim::parse_error::ok);
+  EXPECT_EQ(m.find(cpim::header_kind::to)->addr.uri, "sip:frank.asserted@example.com");
+  ASSERT_EQ(
+      stack.api("DELETE", "/v1/conferences/" + stack.conference_id + "/participants/" + json_field(p, "id"))
+          .status,
+      204);
+  EXPECT_EQ(sipp.wait(20000), 0) << sipp.report();
 }
 
 class SipFactory : public SipTest {
