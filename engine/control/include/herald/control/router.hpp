@@ -19,8 +19,7 @@ enum class route_id : std::uint8_t {
   add_participants_batch,   // POST   /v1/conferences/{id}/participants:batch
   get_participant,          // GET    /v1/conferences/{id}/participants/{pid}
   remove_participant,       // DELETE /v1/conferences/{id}/participants/{pid}
-  remove_participant_post,  // POST  /v1/conferences/{id}/participants/{pid}:remove (for front ends that only
-                            // POST)
+  remove_participant_post,  // POST   /v1/conferences/{id}/participants/{pid}:remove
   send_message,             // POST   /v1/conferences/{id}/messages
   health,                   // GET    /v1/health
 };
