@@ -144,13 +144,6 @@ class SipParticipants : public ::testing::Test {
                R"({"address":")" + address + R"(","sdp_offer":")" + json_escape(offer_for(peer_path)) +
                    R"(","sip":)" + sip + "}");
   }
-  // A bodiless SEND binding `herald_path` From `from_path`; its status.
-  int bind(msrp_peer& p, const std::string& herald_path, const std::string& from_path,
-           const std::string& tid) {
-    p.send_raw("MSRP " + tid + " SEND\r\nTo-Path: " + herald_path + "\r\nFrom-Path: " + from_path +
-               "\r\nMessage-ID: " + tid + "\r\nByte-Range: 1-0/0\r\n-------" + tid + "$\r\n");
-    return f.wait_response(p, tid);
-  }
   fake_rpc_server rpc;
   conference_fixture f;
 };
@@ -175,8 +168,8 @@ TEST_F(SipParticipants, OfferIsAnsweredAndOnlyTheOfferedPeerBinds) {
   msrp_peer p;
   p.tag = "sip";
   ASSERT_EQ(p.connect(f.daemon.msrp_port()), 0);
-  EXPECT_EQ(bind(p, herald_path, "msrp://127.0.0.1:9/mallory;tcp", "bad00001"), 403);
-  EXPECT_EQ(bind(p, herald_path, peer_path, "good0001"), 200);
+  EXPECT_EQ(p.bind_from(herald_path, "msrp://127.0.0.1:9/mallory;tcp"), 403);
+  EXPECT_EQ(p.bind_from(herald_path, peer_path), 200);
   // A system message reaches it with the address the front end authenticated as CPIM To.
   ASSERT_EQ(api("POST", "/v1/conferences/" + f.conference_id + "/messages",
                 R"({"content_type":"text/plain","body":"hello over sip"})")
@@ -266,7 +259,7 @@ TEST_F(SipParticipants, LosingTheMsrpConnectionRemovesTheParticipantAndEndsTheDi
     msrp_peer p;
     p.tag = "dave";
     ASSERT_EQ(p.connect(f.daemon.msrp_port()), 0);
-    ASSERT_EQ(bind(p, json_field(r.body, "path"), peer_path, "dave0001"), 200);
+    ASSERT_EQ(p.bind_from(json_field(r.body, "path"), peer_path), 200);
   }  // the connection closes
   ASSERT_TRUE(rpc.wait_for(1)) << f.daemon.log();
   EXPECT_NE(rpc.bodies()[0].find("Call-ID: call-4@client"), std::string::npos) << rpc.bodies()[0];

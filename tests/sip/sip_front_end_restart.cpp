@@ -24,7 +24,7 @@ TEST_F(SipFrontEndRestart, BoundSessionsKeepDeliveringAndDialogsOutliveTheRestar
   msrp_peer peer;
   peer.tag = "alice";
   ASSERT_NO_FATAL_FAILURE(connect_to_path(peer, alice));
-  ASSERT_EQ(bind_session(peer, alice, offered_path("alice"), "alice001"), 200);
+  ASSERT_EQ(peer.bind_from(alice, offered_path("alice")), 200);
   ASSERT_EQ(post_system_message("before the restart").status, 202);
   ASSERT_TRUE(peer.pump_until([&] { return peer.sends.size() == 1; }, 10000));
 

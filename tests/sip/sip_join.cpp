@@ -42,7 +42,7 @@ TEST_F(SipJoin, AnsweredOfferBindsAndReceivesWithTheSipIdentity) {
   msrp_peer peer;
   peer.tag = "alice";
   ASSERT_NO_FATAL_FAILURE(connect_to_path(peer, path));
-  ASSERT_EQ(bind_session(peer, path, offered_path("alice"), "alice001"), 200);
+  ASSERT_EQ(peer.bind_from(path, offered_path("alice")), 200);
   ASSERT_EQ(post_system_message("hello from the focus").status, 202);
   ASSERT_TRUE(peer.pump_until([&] { return !peer.sends.empty(); }, 10000)) << stack.logs();
   EXPECT_EQ(peer.sends[0].to_path, offered_path("alice"));
@@ -68,9 +68,9 @@ TEST_F(SipJoin, FromPathOtherThanTheOfferedOneIs403) {
   msrp_peer peer;
   peer.tag = "mallory";
   ASSERT_NO_FATAL_FAILURE(connect_to_path(peer, path));
-  EXPECT_EQ(bind_session(peer, path, "msrp://127.0.0.1:7394/mallory-s1;tcp", "mall0001"), 403);
-  EXPECT_EQ(bind_session(peer, path, "msrp://127.0.0.1:7395/bob-s1;tcp", "mall0002"), 403);  // other port
-  EXPECT_EQ(bind_session(peer, path, offered_path("bob"), "bob00001"), 200);
+  EXPECT_EQ(peer.bind_from(path, "msrp://127.0.0.1:7394/mallory-s1;tcp"), 403);
+  EXPECT_EQ(peer.bind_from(path, "msrp://127.0.0.1:7395/bob-s1;tcp"), 403);  // other port
+  EXPECT_EQ(peer.bind_from(path, offered_path("bob")), 200);
   const std::string pid = json_field(stack.participant_with_path(path), "id");
   ASSERT_EQ(stack.api("DELETE", "/v1/conferences/" + stack.conference_id + "/participants/" + pid).status,
             204);
@@ -109,7 +109,7 @@ TEST_F(SipTrustedPai, AssertedIdentityFromTheTrustedHopIsTheParticipantsAddress)
   msrp_peer peer;
   peer.tag = "frank";
   ASSERT_NO_FATAL_FAILURE(connect_to_path(peer, path));
-  ASSERT_EQ(bind_session(peer, path, offered_path("frank"), "frank001"), 200);
+  ASSERT_EQ(peer.bind_from(path, offered_path("frank")), 200);
   ASSERT_EQ(post_system_message("to the asserted one").status, 202);
   ASSERT_TRUE(peer.pump_until([&] { return !peer.sends.empty(); }, 10000));
   cpim::message m;

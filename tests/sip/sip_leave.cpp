@@ -40,7 +40,7 @@ TEST_F(SipLeave, ClientByeRemovesTheParticipantAndFailsItsInFlightMessage) {
   peer.tag = "alice";
   peer.policy.respond_with = 0;  // never answers: the delivery stays in flight
   ASSERT_NO_FATAL_FAILURE(connect_to_path(peer, path));
-  ASSERT_EQ(bind_session(peer, path, offered_path("alice"), "alice001"), 200);
+  ASSERT_EQ(peer.bind_from(path, offered_path("alice")), 200);
   http_reply posted = post_system_message("are you there");
   ASSERT_EQ(posted.status, 202) << posted.body;
   const std::string message_id = json_field(posted.body, "id");
@@ -68,7 +68,7 @@ TEST_F(SipLeave, MsrpConnectionEndingByesTheClient) {
     msrp_peer peer;
     peer.tag = "bob";
     ASSERT_NO_FATAL_FAILURE(connect_to_path(peer, path));
-    ASSERT_EQ(bind_session(peer, path, offered_path("bob"), "bob00001"), 200);
+    ASSERT_EQ(peer.bind_from(path, offered_path("bob")), 200);
   }  // the MSRP connection closes
   ASSERT_TRUE(sipp.wait_log("GOT-BYE caller=bob ")) << sipp.report() << stack.logs();
   EXPECT_EQ(sipp.wait(20000), 0) << sipp.report();

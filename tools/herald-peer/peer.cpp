@@ -67,16 +67,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "herald-peer: connect %s:%u: error %d\n", host.c_str(), port, -rc);
     return 1;
   }
-  const std::string tid = "hpeer0001";
-  peer.send_raw("MSRP " + tid + " SEND\r\nTo-Path: " + path + "\r\nFrom-Path: " + from +
-                "\r\nMessage-ID: " + tid + "\r\nByte-Range: 1-0/0\r\n-------" + tid + "$\r\n");
-  if (!peer.pump_until([&] { return !peer.responses.empty(); }, 10000)) {
+  const int bound = peer.bind_from(path, from);
+  if (bound == 0) {
     std::fprintf(stderr, "herald-peer: no answer to the bind\n");
     return 1;
   }
-  std::printf("bind %s: %d\n", path.c_str(), peer.responses[0].status);
+  std::printf("bind %s: %d\n", path.c_str(), bound);
   std::fflush(stdout);
-  if (peer.responses[0].status != 200) return 1;
+  if (bound != 200) return 1;
 
   const std::uint64_t deadline = client::now_ms() + seconds * 1000;
   std::size_t shown = 0;

@@ -312,16 +312,4 @@ std::string sip_stack::logs() const {
   return "--- heraldd\n" + tail(herald.log()) + "\n--- kamailio\n" + tail(kamailio.log());
 }
 
-int bind_session(msrp_peer& peer, const std::string& herald_path, const std::string& from_path,
-                 const std::string& tid, int timeout_ms) {
-  peer.send_raw("MSRP " + tid + " SEND\r\nTo-Path: " + herald_path + "\r\nFrom-Path: " + from_path +
-                "\r\nMessage-ID: " + tid + "\r\nByte-Range: 1-0/0\r\n-------" + tid + "$\r\n");
-  for (std::size_t seen = 0;;) {
-    for (; seen < peer.responses.size(); ++seen)
-      if (peer.responses[seen].transaction_id == tid) return peer.responses[seen].status;
-    const std::size_t before = peer.responses.size();
-    if (!peer.pump_until([&] { return peer.responses.size() > before; }, timeout_ms)) return 0;
-  }
-}
-
 }  // namespace herald::sip_test

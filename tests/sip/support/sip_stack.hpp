@@ -110,8 +110,4 @@ class sip_stack {
   std::string conference_id;
 };
 
-// A bodiless SEND binding `herald_path` from `from_path` over `peer`; the response's status (0: none).
-int bind_session(msrp_peer& peer, const std::string& herald_path, const std::string& from_path,
-                 const std::string& tid, int timeout_ms = 10000);
-
 }  // namespace herald::sip_test

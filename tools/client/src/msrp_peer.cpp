@@ -83,15 +83,37 @@ void msrp_peer::send_raw(std::string_view bytes) {
   write_all(bytes);
 }
 
+std::string msrp_peer::bind_request(std::string_view herald_path, std::string_view from_path,
+                                    std::string& tid) {
+  tid = "b" + tag + std::to_string(next_tid_++);
+  return "MSRP " + tid + " SEND\r\nTo-Path: " + std::string(herald_path) +
+         "\r\nFrom-Path: " + std::string(from_path) + "\r\nMessage-ID: bind" + std::to_string(next_tid_) +
+         "\r\nByte-Range: 1-0/0\r\n-------" + tid + "$\r\n";
+}
+
+int msrp_peer::bind_from(std::string_view herald_path, std::string_view from_path, int timeout_ms) {
+  std::string tid;
+  write_all(bind_request(herald_path, from_path, tid));
+  int status = 0;
+  pump_until(
+      [&] {
+        for (auto r = responses.begin(); r != responses.end(); ++r)
+          if (r->transaction_id == tid) {
+            status = r->status;
+            responses.erase(r);
+            return true;
+          }
+        return false;
+      },
+      timeout_ms);
+  return status;
+}
+
 std::vector<int> msrp_peer::bind(const std::vector<std::string>& herald_paths, int timeout_ms) {
   std::vector<std::string> tids;
   std::string batch;
   for (const auto& path : herald_paths) {
-    std::string tid = "b" + tag + std::to_string(next_tid_++);
-    tids.push_back(tid);
-    batch += "MSRP " + tid + " SEND\r\nTo-Path: " + path + "\r\nFrom-Path: " + own_path(path) +
-             "\r\nMessage-ID: bind" + std::to_string(next_tid_) + "\r\nByte-Range: 1-0/0\r\n-------" + tid +
-             "$\r\n";
+    batch += bind_request(path, own_path(path), tids.emplace_back());
     if (batch.size() > 64 * 1024) {
       write_all(batch);
       batch.clear();

@@ -72,6 +72,9 @@ class msrp_peer {
   // Sends a bodiless SEND for each path (pipelined) and waits for every response; returns the
   // statuses in order (0 where none came within timeout_ms).
   std::vector<int> bind(const std::vector<std::string>& herald_paths, int timeout_ms = 10000);
+  // Binds one session from `from_path` instead of own_path (the endpoint a SIP offer's a=path named, which
+  // is the only one Herald lets bind it); the response's status, 0 if none came within timeout_ms.
+  int bind_from(std::string_view herald_path, std::string_view from_path, int timeout_ms = 10000);
 
   // Sends a SEND with a body (one chunk unless chunk_flag says otherwise); returns its tid.
   std::string send(std::string_view herald_path, std::string_view content_type, std::string_view body,
@@ -93,6 +96,8 @@ class msrp_peer {
 
  private:
   void handle(const msrp::message& m);
+  // A bodiless SEND binding `herald_path` from `from_path`, with a fresh transaction id put in `tid`.
+  std::string bind_request(std::string_view herald_path, std::string_view from_path, std::string& tid);
   void write_all(std::string_view bytes);
 
   int fd_ = -1;
