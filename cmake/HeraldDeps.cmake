@@ -26,6 +26,9 @@ herald_require(mimalloc_FOUND libmimalloc-dev)
 find_package(simdjson QUIET)
 herald_require(simdjson_FOUND libsimdjson-dev)
 
+find_package(OpenSSL 3 QUIET)
+herald_require(OpenSSL_FOUND libssl-dev)
+
 find_package(GTest QUIET)
 herald_require(GTest_FOUND libgtest-dev)
 

@@ -87,9 +87,9 @@ int run_engine(std::size_t recipients, std::size_t size) {
   conference::conference_info conf;
   if (eng.dir().create_conference("sip:team@example.com", "Team", conf) != conference::directory_error::ok)
     return 1;
-  std::vector<std::pair<std::string, std::string>> adds;
+  std::vector<conference::new_participant> adds;
   for (std::size_t i = 0; i < recipients; ++i)
-    adds.emplace_back("sip:u" + std::to_string(i) + "@example.com", "");
+    adds.push_back({"sip:u" + std::to_string(i) + "@example.com", ""});
   std::vector<conference::participant> parts;
   std::string dup;
   if (eng.dir().add_participants(conf.id, std::move(adds), parts, dup) != conference::directory_error::ok)

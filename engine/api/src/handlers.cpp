@@ -90,7 +90,8 @@ void write_participant(control::json_writer& w, const conference::participant& p
   w.key("id").value(p.id);
   w.key("address").value(p.address);
   if (!p.display_name.empty()) w.key("display_name").value(p.display_name);
-  w.key("path").value(eng.session_path(p.session_id));
+  w.key("path").value(eng.session_path(p.session_id, p.tls));
+  w.key("transport").value(p.tls ? "msrps" : "msrp");
   w.key("bound").value(p.where.bound());
   if (p.sip && !p.sip->expected_peer.empty()) w.key("peer_path").value(p.sip->expected_peer);
   if (p.sip && p.sip->dialog) w.key("sip_call_id").value(p.sip->dialog->call_id);
@@ -380,6 +381,18 @@ void handlers::get_conference(std::string_view id, const control::request& req, 
   control::write_response(out, 200, kJson, json, req.keep_alive);
 }
 
+bool handlers::choose_transport(std::optional<control::transport_kind> asked, bool& tls, std::string& out,
+                                bool keep_alive) const {
+  // Without a choice, plaintext where the focus serves it (what a TCP/MSRP client expects), else msrps.
+  tls = asked ? *asked == control::transport_kind::msrps : !engine_.serves_plaintext();
+  if (tls ? engine_.serves_tls() : engine_.serves_plaintext()) return true;
+  control::write_json_error(out, 422, "transport_unavailable",
+                            tls ? "transport msrps: this focus has no --msrps listener"
+                                : "transport msrp: this focus serves only msrps",
+                            keep_alive);
+  return false;
+}
+
 void handlers::add_participant(std::string_view id, const control::request& req, std::string& out) {
   control::add_participant_request body;
   control::decode_error err = control::decode_add_participant(req.body, body);
@@ -389,10 +402,12 @@ void handlers::add_participant(std::string_view id, const control::request& req,
   std::optional<conference::signalling> sip;
   sdp::session_description offer;
   std::size_t chosen = 0;
+  bool tls = false;
+  if (!choose_transport(body.transport, tls, out, req.keep_alive)) return;
   if (body.sdp_offer) {
     auto parsed = sdp::parse(*body.sdp_offer);
     result<std::size_t, sdp::sdp_error> usable = parsed.ok()
-                                                     ? sdp::choose_msrp_media(*parsed, false)
+                                                     ? sdp::choose_msrp_media(*parsed, engine_.serves_tls())
                                                      : result<std::size_t, sdp::sdp_error>(parsed.error());
     if (!usable.ok()) {
       control::write_json_error(
@@ -402,6 +417,14 @@ void handlers::add_participant(std::string_view id, const control::request& req,
     }
     offer = *parsed;
     chosen = *usable;
+    // The offer's m= line decides (RFC 4975 §8.1: TCP/TLS/MSRP is msrps), whatever the default.
+    tls = offer.media[chosen].tls();
+    if (!tls && !engine_.serves_plaintext()) {
+      control::write_json_error(out, 422, "sdp_not_acceptable",
+                                "sdp_offer cannot be answered: this focus serves only TCP/TLS/MSRP",
+                                req.keep_alive);
+      return;
+    }
     sip.emplace();
     sip->expected_peer.assign(msrp::last_uri(offer.media[chosen].path));
   }
@@ -413,7 +436,7 @@ void handlers::add_participant(std::string_view id, const control::request& req,
   }
   conference::participant p;
   directory_error e =
-      engine_.dir().add_participant(id, body.address, body.display_name.value_or(""), p, std::move(sip));
+      engine_.dir().add_participant(id, body.address, body.display_name.value_or(""), p, std::move(sip), tls);
   if (e != directory_error::ok)
     return directory_failure(out, e, req.keep_alive, subject{id, {}, body.address, {}});
   std::string json;
@@ -421,11 +444,12 @@ void handlers::add_participant(std::string_view id, const control::request& req,
   if (!body.sdp_offer) {
     write_participant(w, p, engine_);
   } else {
-    const std::string path = engine_.session_path(p.session_id);
-    const conference::host_port advertised = engine_.advertised();
+    const std::string path = engine_.session_path(p.session_id, tls);
+    const conference::host_port advertised = engine_.advertised(tls);
     sdp::answer_params a;
     a.address = advertised.host;
     a.port = advertised.port;
+    a.tls = tls;
     a.path = path;
     a.max_size = engine_.config().max_message_bytes;
     a.session_id = static_cast<std::uint64_t>(wall_seconds());
@@ -438,9 +462,13 @@ void handlers::add_participants_batch(std::string_view id, const control::reques
   control::add_participants_batch_request body;
   control::decode_error err = control::decode_add_participants_batch(req.body, body);
   if (!err.ok()) return control::write_decode_error(out, err, req.keep_alive);
-  std::vector<std::pair<std::string, std::string>> entries;
+  std::vector<conference::new_participant> entries;
   entries.reserve(body.participants.size());
-  for (auto& p : body.participants) entries.emplace_back(std::move(p.address), p.display_name.value_or(""));
+  for (auto& p : body.participants) {
+    bool tls = false;
+    if (!choose_transport(p.transport, tls, out, req.keep_alive)) return;
+    entries.push_back({std::move(p.address), p.display_name.value_or(""), tls});
+  }
   std::vector<conference::participant> added;
   std::string duplicate;
   directory_error e = engine_.dir().add_participants(id, std::move(entries), added, duplicate);

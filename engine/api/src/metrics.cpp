@@ -145,10 +145,28 @@ void handlers::metrics(std::string& out, bool keep_alive) {
        [](const auto& m) { return m.loop.slow_consumers; }},
       {"herald_accept_fd_exhausted_total", "counter", "Accepts refused for lack of file descriptors.",
        [](const auto& m) { return m.loop.accept_fd_exhausted; }},
+      {"herald_tls_connections", "gauge", "msrps connections open (handshaking or established).",
+       [](const auto& m) { return m.loop.tls_open; }},
+      {"herald_tls_handshakes_total", "counter", "msrps handshakes completed.",
+       [](const auto& m) { return m.loop.tls_handshakes; }},
+      {"herald_tls_plaintext_bytes_total", "counter", "Plaintext bytes encrypted into msrps records.",
+       [](const auto& m) { return m.loop.tls_plaintext_bytes; }},
+      {"herald_tls_ciphertext_bytes_total", "counter", "msrps ciphertext bytes written.",
+       [](const auto& m) { return m.loop.tls_ciphertext_bytes; }},
   };
   for (const auto& g : gauges) {
     metric(text, g.name, g.type, g.help);
     for (std::size_t i = 0; i < shards.size(); ++i) sample(text, g.name, shard_label(i), g.get(shards[i]));
+  }
+  // Every reason is listed, zero or not, so an alert on one of them has a series from the start.
+  metric(text, "herald_tls_failures_total", "counter",
+         "msrps connections closed because TLS failed, by reason (a failed handshake never reaches MSRP).");
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    for (std::size_t r = 1; r < tls::failure_count; ++r) {
+      const std::string labels =
+          shard_label(i) + ",reason=\"" + tls::to_string(static_cast<tls::failure>(r)) + "\"";
+      sample(text, "herald_tls_failures_total", labels, shards[i].loop.tls_failures[r]);
+    }
   }
   if (cfg_.more_metrics) cfg_.more_metrics(text);
   control::write_response(out, 200, "text/plain; version=0.0.4", text, keep_alive);

@@ -130,7 +130,7 @@ void server::accept_loop() {
         ::close(fd);
         return;
       }
-      (void)shard_->adopt(fd);  // on failure the reactor has closed fd
+      (void)shard_->adopt(fd, cfg_.tls);  // on failure the reactor has closed fd
     });
     refill();
   }

@@ -146,6 +146,7 @@ void directory::fill(std::uint32_t slot, participant& out) const {
   out.address.assign(m.address());
   out.display_name.assign(m.display_name());
   out.session_id.assign(m.session_view());
+  out.tls = m.tls;
   out.where = cells_.get(slot);
   out.order = m.order;
   out.member = member_ref{slot, cells_.generation(slot)};
@@ -166,6 +167,7 @@ void directory::free_member(std::uint32_t slot) {
   m.conference = nullptr;
   m.text.reset();
   m.sip.reset();
+  m.tls = false;
   cells_.retire(slot);
   free_members_.push_back(slot);
 }
@@ -257,42 +259,44 @@ directory_error directory::delete_conference(std::string_view id, std::vector<bi
 
 directory_error directory::add_participant(std::string_view conference_id, std::string address,
                                            std::string display_name, participant& out,
-                                           std::optional<signalling> sip) {
+                                           std::optional<signalling> sip, bool tls) {
   std::lock_guard lock(mutex_);
   conference_entry* c = find_locked(conference_id);
   if (!c) return directory_error::no_such_conference;
   if (c->order.size() >= limits_.max_participants_per_conference)
     return directory_error::too_many_participants;
   if (find_address(*c, address) != slot_index::npos) return directory_error::duplicate_address;
-  return add_locked(*c, std::move(address), std::move(display_name), out, std::move(sip));
+  return add_locked(*c, std::move(address), std::move(display_name), out, std::move(sip), tls);
 }
 
 directory_error directory::add_participants(std::string_view conference_id,
-                                            std::vector<std::pair<std::string, std::string>> address_and_name,
+                                            std::vector<new_participant> entries,
                                             std::vector<participant>& out, std::string& duplicate) {
   std::lock_guard lock(mutex_);
   conference_entry* found = find_locked(conference_id);
   if (!found) return directory_error::no_such_conference;
   conference_entry& c = *found;
-  if (c.order.size() + address_and_name.size() > limits_.max_participants_per_conference)
+  if (c.order.size() + entries.size() > limits_.max_participants_per_conference)
     return directory_error::too_many_participants;
   std::unordered_set<std::string_view> batch;
-  batch.reserve(address_and_name.size());
-  for (const auto& [address, name] : address_and_name) {
+  batch.reserve(entries.size());
+  for (const new_participant& e : entries) {
+    const std::string& address = e.address;
     if (find_address(c, address) != slot_index::npos || !batch.insert(address).second) {
       duplicate = address;
       return directory_error::duplicate_address;
     }
   }
-  const std::size_t after = c.order.size() + address_and_name.size();
-  out.reserve(out.size() + address_and_name.size());
+  const std::size_t after = c.order.size() + entries.size();
+  out.reserve(out.size() + entries.size());
   // Geometric, not exact: batches of 10^4 into a 10^6 conference would otherwise copy the order 100 times.
   if (c.order.capacity() < after) c.order.reserve(std::max(after, 2 * c.order.capacity()));
   c.by_id.reserve(after);
   c.by_address.reserve(after);
-  sessions_.reserve(participants_ + address_and_name.size());
-  for (auto& [address, name] : address_and_name) {
-    if (directory_error e = add_locked(c, std::move(address), std::move(name), out.emplace_back());
+  sessions_.reserve(participants_ + entries.size());
+  for (new_participant& entry : entries) {
+    if (directory_error e = add_locked(c, std::move(entry.address), std::move(entry.display_name),
+                                       out.emplace_back(), {}, entry.tls);
         e != directory_error::ok) {
       out.pop_back();
       return e;
@@ -302,7 +306,7 @@ directory_error directory::add_participants(std::string_view conference_id,
 }
 
 directory_error directory::add_locked(conference_entry& c, std::string address, std::string display_name,
-                                      participant& out, std::optional<signalling> sip) {
+                                      participant& out, std::optional<signalling> sip, bool tls) {
   static_assert(object_id_chars == kObjectIdChars && session_id_chars == kSessionIdChars);
   char id[object_id_chars];
   char session_id[session_id_chars];
@@ -338,6 +342,7 @@ directory_error directory::add_locked(conference_entry& c, std::string address, 
   std::copy(id, id + sizeof id, m.id);
   std::copy(session_id, session_id + sizeof session_id, m.session_id);
   if (sip) m.sip = std::make_unique<signalling>(*sip);
+  m.tls = tls;
   m.order = static_cast<std::uint32_t>(c.order.size());
   c.order.push_back(slot);
   c.by_id.insert(slot_index::hash(m.id_view()), slot);
@@ -353,6 +358,7 @@ directory_error directory::add_locked(conference_entry& c, std::string address, 
   out.order = m.order;
   out.member = member_ref{slot, cells_.generation(slot)};
   out.sip = std::move(sip);
+  out.tls = tls;
   return directory_error::ok;
 }
 
@@ -402,6 +408,7 @@ directory_error directory::bind(std::string_view session_id, binding where, sess
   out.member = member_ref{slot, cells_.generation(slot)};
   out.expected_peer = m.sip ? m.sip->expected_peer : std::string();
   out.has_dialog = m.sip && m.sip->dialog;
+  out.tls = m.tls;
   return directory_error::ok;
 }
 

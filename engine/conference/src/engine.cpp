@@ -62,7 +62,13 @@ int engine::start(std::string_view host, std::uint16_t port) {
       cfg_.pin_threads);
   if (rc < 0) return rc;
   started_ = true;
+  if (host.empty()) return 0;
   return shards_.listen(host, port);
+}
+
+int engine::listen_tls(std::string_view host, std::uint16_t port,
+                       std::shared_ptr<const reactor::tls_endpoint> tls) {
+  return shards_.listen(host, port, 1024, std::move(tls));
 }
 
 shard_service* engine::attach_caller_shard(reactor::shard& s) {
@@ -82,17 +88,17 @@ void engine::post(std::size_t shard, reactor::task t) {
   }
 }
 
-std::string engine::session_path(std::string_view session_id) const {
-  std::string path = "msrp://";
-  path += cfg_.advertise;
+std::string engine::session_path(std::string_view session_id, bool tls) const {
+  std::string path = tls ? "msrps://" : "msrp://";
+  path += tls ? cfg_.advertise_tls : cfg_.advertise;
   path += '/';
   path += session_id;
   path += ";tcp";
   return path;
 }
 
-host_port engine::advertised() const {
-  std::string_view a = cfg_.advertise;
+host_port engine::advertised(bool tls) const {
+  std::string_view a = tls ? cfg_.advertise_tls : cfg_.advertise;
   const std::size_t colon = a.rfind(':');
   host_port out;
   std::uint64_t port = 0;

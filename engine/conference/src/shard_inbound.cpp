@@ -287,11 +287,19 @@ std::uint32_t shard_inbound::bind_session(connection_state& cs, const msrp::mess
       return no_slot;
     }
   }
+  // An msrps session is not bound over plaintext: its path promised TLS to both ends (RFC 4975 §6).
+  if (grant.tls && !shard_.is_tls(cs.ref)) {
+    engine_.dir().unbind(our->session_id, binding{shard_.id(), slot, s.generation});
+    sessions_.release(slot, failure_reason::not_connected);
+    ++counters_.bind_rejected;
+    status = msrp::status_action_not_allowed;
+    return no_slot;
+  }
   s.conn = cs.ref;
   s.member = grant.member;
   s.reports_end = grant.has_dialog;
-  auto frame_bytes = fanout::recipient_bytes::make(m.from_path, engine_.session_path(our->session_id),
-                                                   grant.address, grant.display_name);
+  auto frame_bytes = fanout::recipient_bytes::make(
+      m.from_path, engine_.session_path(our->session_id, grant.tls), grant.address, grant.display_name);
   // The directory's ids always fit inline_id; the check keeps a future longer id from binding half-named.
   if (!frame_bytes.ok() || !s.conference_id.assign(grant.conference_id) ||
       !s.participant_id.assign(grant.participant_id)) {

@@ -120,7 +120,7 @@ bool check_text(std::string_view v, std::size_t max, const path& where, decode_e
   return true;
 }
 
-// The address and display name members (at indices 0 and 1 of m): types first, then values.
+// The address, display name and transport members (at indices 0, 1 and 2 of m): types first, then values.
 template <std::size_t N>
 bool read_participant(const members<N>& m, const path& where, participant_spec& out, decode_error& err) {
   constexpr std::size_t kAddress = 0, kDisplayName = 1;
@@ -133,11 +133,24 @@ bool read_participant(const members<N>& m, const path& where, participant_spec& 
     return false;
   out.address.assign(address);
   if (m.present[kDisplayName]) out.display_name.emplace(name);
+  constexpr std::size_t kTransport = 2;
+  if (m.present[kTransport]) {
+    std::string_view transport;
+    if (!m.get_string(kTransport, where, transport, err)) return false;
+    if (transport == "msrp") {
+      out.transport = transport_kind::msrp;
+    } else if (transport == "msrps") {
+      out.transport = transport_kind::msrps;
+    } else {
+      fail(err, api_error::invalid_value, where.field("transport"), "must be \"msrp\" or \"msrps\"");
+      return false;
+    }
+  }
   return true;
 }
 
 bool decode_participant(element e, const path& where, participant_spec& out, decode_error& err) {
-  members<2> m({"address", "display_name"});
+  members<3> m({"address", "display_name", "transport"});
   return m.collect(e, where, err) && read_participant(m, where, out, err);
 }
 
@@ -272,8 +285,8 @@ decode_error decode_add_participant(std::string_view json, add_participant_reque
   element root;
   if (!parse_json(json, root, err)) return err;
   // A batch entry's fields plus the signalling front end's.
-  enum { kAddress, kDisplayName, kSdpOffer, kSip, kCount };
-  members<kCount> m({"address", "display_name", "sdp_offer", "sip"});
+  enum { kAddress, kDisplayName, kTransport, kSdpOffer, kSip, kCount };
+  members<kCount> m({"address", "display_name", "transport", "sdp_offer", "sip"});
   const path top;
   add_participant_request p;
   if (!m.collect(root, top, err) || !read_participant(m, top, p, err)) return err;

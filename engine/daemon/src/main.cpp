@@ -1,10 +1,15 @@
-// heraldd: starts the MSRP shards and the control API, then waits for SIGTERM/SIGINT to drain and exit.
+// heraldd: starts the MSRP shards and the control API, then waits for SIGTERM/SIGINT to drain and exit
+// (SIGHUP re-reads the TLS certificates).
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "herald/api/server.hpp"
@@ -12,7 +17,9 @@
 #include "herald/core/clock.hpp"
 #include "herald/core/log.hpp"
 #include "herald/daemon/options.hpp"
+#include "herald/reactor/tls_endpoint.hpp"
 #include "herald/signalling/sip_rpc.hpp"
+#include "herald/tls/session.hpp"
 
 #ifdef HERALD_WITH_MIMALLOC
 #include <mimalloc.h>
@@ -29,12 +36,12 @@ bool read_token(const std::string& path, std::string& token) {
   return !token.empty();
 }
 
-bool write_ready_file(const std::string& path, int msrp_port, int control_port) {
+bool write_ready_file(const std::string& path, int msrp_port, int control_port, int msrps_port) {
   // Written to a temporary name and renamed, so a reader never sees half a line.
   std::string tmp = path + ".tmp";
   FILE* f = std::fopen(tmp.c_str(), "w");
   if (!f) return false;
-  std::fprintf(f, "msrp=%d control=%d\n", msrp_port, control_port);
+  std::fprintf(f, "msrp=%d control=%d msrps=%d\n", msrp_port, control_port, msrps_port);
   std::fclose(f);
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
@@ -98,7 +105,27 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // TLS contexts load before anything listens: a bad certificate or key stops startup, naming the file.
+  std::shared_ptr<tls::context_source> msrps_contexts, control_contexts;
+  for (auto [settings, source, what] : {std::tuple{&opt.tls, &msrps_contexts, "msrps"},
+                                        std::tuple{&opt.control_tls, &control_contexts, "control"}}) {
+    if (settings->cert_file.empty() || (settings == &opt.tls && !opt.msrps)) continue;
+    auto ctx = tls::context::load(*settings, error);
+    if (!ctx) {
+      HERALD_LOG(error, "cannot load TLS certificate").kv("listener", what).kv("error", error);
+      return 2;
+    }
+    *source = std::make_shared<tls::context_source>(std::move(ctx));
+  }
+  if (control_contexts) {
+    auto endpoint = std::make_shared<reactor::tls_endpoint>();
+    endpoint->contexts = control_contexts;
+    endpoint->handshake_timeout_ns = opt.tls_handshake_timeout_ns;
+    opt.api.tls = std::move(endpoint);
+  }
   signal(SIGPIPE, SIG_IGN);
 
   conference::engine eng(opt.engine);
@@ -130,10 +157,38 @@ int main(int argc, char** argv) {
     HERALD_LOG(error, "cannot listen for MSRP")
         .kv("address", opt.msrp.host)
         .kv("port", opt.msrp.port)
-        .kv("errno", -msrp_port);
+        .kv("error", std::strerror(-msrp_port));
     return 1;
   }
-  eng.set_advertise(opt.advertise.empty() ? opt.msrp.host + ":" + std::to_string(msrp_port) : opt.advertise);
+  if (opt.msrp.host.empty())
+    eng.set_advertise("");
+  else
+    eng.set_advertise(opt.advertise.empty() ? opt.msrp.host + ":" + std::to_string(msrp_port)
+                                            : opt.advertise);
+  int msrps_port = 0;
+  if (opt.msrps) {
+    auto endpoint = std::make_shared<reactor::tls_endpoint>();
+    endpoint->contexts = msrps_contexts;
+    endpoint->handshake_timeout_ns = opt.tls_handshake_timeout_ns;
+    endpoint->log_peers = opt.tls.verify_peer;  // relays and gateways that authenticate: who they are
+    msrps_port = eng.listen_tls(opt.msrps->host, opt.msrps->port, std::move(endpoint));
+    if (msrps_port < 0) {
+      HERALD_LOG(error, "cannot listen for MSRP over TLS")
+          .kv("address", opt.msrps->host)
+          .kv("port", opt.msrps->port)
+          .kv("error", std::strerror(-msrps_port));
+      eng.stop();
+      return 1;
+    }
+    eng.set_advertise_tls(opt.advertise_msrps.empty() ? opt.msrps->host + ":" + std::to_string(msrps_port)
+                                                      : opt.advertise_msrps);
+    // Records are encrypted in user space either way today; the probe says what this kernel would allow.
+    const int ktls = tls::probe_ktls();
+    HERALD_LOG(info, "msrps data path")
+        .kv("encryption", "user-space (OpenSSL)")
+        .kv("ktls", ktls == 0 ? "available (not used)" : std::strerror(-ktls))
+        .kv("verify_peer", opt.tls.verify_peer ? "yes" : "no");
+  }
   for (std::size_t i = 0; i < eng.shard_count(); ++i)
     HERALD_LOG(info, "shard ready")
         .kv("shard", static_cast<std::uint64_t>(i))
@@ -148,7 +203,7 @@ int main(int argc, char** argv) {
     eng.stop();
     return 1;
   }
-  if (!opt.ready_file.empty() && !write_ready_file(opt.ready_file, msrp_port, control_port)) {
+  if (!opt.ready_file.empty() && !write_ready_file(opt.ready_file, msrp_port, control_port, msrps_port)) {
     HERALD_LOG(error, "cannot write ready file").kv("path", opt.ready_file);
   }
 #ifdef HERALD_WITH_MIMALLOC
@@ -157,14 +212,31 @@ int main(int argc, char** argv) {
   const char* allocator = "libc (sanitizer build)";
 #endif
   HERALD_LOG(info, "heraldd serving")
-      .kv("msrp", opt.msrp.host + ":" + std::to_string(msrp_port))
+      .kv("msrp",
+          opt.msrp.host.empty() ? std::string("none") : opt.msrp.host + ":" + std::to_string(msrp_port))
+      .kv("msrps", opt.msrps ? opt.msrps->host + ":" + std::to_string(msrps_port) : std::string("none"))
+      .kv("control_tls", control_contexts ? "https" : "http")
       .kv("control", opt.control.host + ":" + std::to_string(control_port))
       .kv("shards", static_cast<std::uint64_t>(eng.shard_count()))
       .kv("auth", opt.api.token.empty() ? "none" : "bearer")
       .kv("allocator", allocator);
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    // New connections get the re-read certificate; open sessions keep theirs, so nothing is dropped.
+    for (auto [source, what] :
+         {std::pair{msrps_contexts.get(), "msrps"}, std::pair{control_contexts.get(), "control"}}) {
+      if (!source) continue;
+      if (source->reload(error))
+        HERALD_LOG(info, "TLS certificate reloaded").kv("listener", what).kv("reloads", source->reloads());
+      else
+        HERALD_LOG(error, "TLS certificate reload failed; keeping the previous one")
+            .kv("listener", what)
+            .kv("error", error);
+    }
+  }
   HERALD_LOG(info, "draining").kv("signal", sig).kv("drain_timeout_ms", opt.drain_timeout_ns / 1'000'000);
   // The control API keeps answering GET /v1/messages/{id} through the drain, but goes with the process:
   // every message still unfinished now (or racing the signal) gets its final status logged below.

@@ -41,8 +41,57 @@ bool set_count(std::string_view v, std::size_t& out) {
 
 const std::vector<flag>& flags() {
   static const std::vector<flag> table = {
-      {"--msrp", "host:port for MSRP (default 127.0.0.1:2855; port 0 picks one)",
-       [](std::string_view v, options& o) { return parse_host_port(v, o.msrp); }},
+      {"--msrp", "host:port for MSRP over TCP (default 127.0.0.1:2855; port 0 picks one; none: no TCP)",
+       [](std::string_view v, options& o) {
+         if (v == "none") {
+           o.msrp = host_port{};
+           return true;
+         }
+         return parse_host_port(v, o.msrp);
+       }},
+      {"--msrps", "host:port for MSRP over TLS, msrps:// session URIs (default: none; needs --tls-cert/key)",
+       [](std::string_view v, options& o) {
+         host_port hp;
+         if (!parse_host_port(v, hp)) return false;
+         o.msrps = hp;
+         return true;
+       }},
+      {"--advertise-msrps", "host:port written into msrps session URIs (default: the --msrps address)",
+       [](std::string_view v, options& o) {
+         host_port hp;
+         if (!parse_host_port(v, hp)) return false;
+         o.advertise_msrps = std::string(v);
+         return true;
+       }},
+      {"--tls-cert", "PEM certificate chain for --msrps, leaf first (ECDSA or RSA); re-read on SIGHUP",
+       [](std::string_view v, options& o) {
+         o.tls.cert_file = std::string(v);
+         return !v.empty();
+       }},
+      {"--tls-key", "PEM private key for --tls-cert; re-read on SIGHUP",
+       [](std::string_view v, options& o) {
+         o.tls.key_file = std::string(v);
+         return !v.empty();
+       }},
+      {"--tls-ca", "PEM bundle that peer certificates must chain to (with --tls-verify-peer)",
+       [](std::string_view v, options& o) {
+         o.tls.ca_file = std::string(v);
+         return !v.empty();
+       }},
+      {"--tls-handshake-timeout", "a TLS handshake not finished within this is closed (default 10s)",
+       [](std::string_view v, options& o) {
+         return set_duration(v, o.tls_handshake_timeout_ns) && o.tls_handshake_timeout_ns > 0;
+       }},
+      {"--control-tls-cert", "PEM certificate chain: the control API serves HTTPS (with --control-tls-key)",
+       [](std::string_view v, options& o) {
+         o.control_tls.cert_file = std::string(v);
+         return !v.empty();
+       }},
+      {"--control-tls-key", "PEM private key for --control-tls-cert",
+       [](std::string_view v, options& o) {
+         o.control_tls.key_file = std::string(v);
+         return !v.empty();
+       }},
       {"--control", "host:port for the control API (default 127.0.0.1:8780; non-loopback needs --token-file)",
        [](std::string_view v, options& o) { return parse_host_port(v, o.control); }},
       {"--advertise", "host:port written into session URIs (default: the MSRP address)",
@@ -131,6 +180,32 @@ const std::vector<flag>& flags() {
        }},
   };
   return table;
+}
+
+// Flags that only make sense together: named in the error, so nothing is silently ignored.
+bool check_tls_flags(const options& o, std::string& error) {
+  const bool tls_files = !o.tls.cert_file.empty() || !o.tls.key_file.empty();
+  if (o.msrps && (o.tls.cert_file.empty() || o.tls.key_file.empty())) {
+    error = "--msrps needs --tls-cert and --tls-key";
+    return false;
+  }
+  if (!o.msrps && (tls_files || !o.tls.ca_file.empty() || o.tls.verify_peer || !o.advertise_msrps.empty())) {
+    error = "--tls-cert, --tls-key, --tls-ca, --tls-verify-peer and --advertise-msrps need --msrps";
+    return false;
+  }
+  if (o.tls.verify_peer && o.tls.ca_file.empty()) {
+    error = "--tls-verify-peer needs --tls-ca (the certificates peers must chain to)";
+    return false;
+  }
+  if (o.control_tls.cert_file.empty() != o.control_tls.key_file.empty()) {
+    error = "--control-tls-cert and --control-tls-key go together";
+    return false;
+  }
+  if (o.msrp.host.empty() && !o.msrps) {
+    error = "--msrp none needs --msrps: the focus must serve MSRP somewhere";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -236,6 +311,10 @@ bool parse_options(const std::vector<std::string_view>& args, options& out, std:
       out.engine.pin_threads = true;
       is_switch = true;
     }
+    if (name == "--tls-verify-peer") {
+      out.tls.verify_peer = true;
+      is_switch = true;
+    }
     if (is_switch) {
       if (eq != std::string_view::npos) {
         error = "flag " + std::string(name) + " takes no value";
@@ -264,7 +343,7 @@ bool parse_options(const std::vector<std::string_view>& args, options& out, std:
       return false;
     }
   }
-  return true;
+  return check_tls_flags(out, error);
 }
 
 std::string version_string() {
@@ -283,12 +362,17 @@ std::string usage() {
     out += '\n';
   }
   out += "  --pin-threads                 pin each shard thread to a core\n";
+  out += "  --tls-verify-peer             msrps peers must present a certificate chaining to --tls-ca\n";
   out += "  --version                     print the version and exit\n";
   out += "  --help                        this text\n";
   out +=
       "\nSizes take B, K/KB/KiB, M/MB/MiB or G/GB/GiB in any case, all binary (1K = 1024 bytes); durations\n"
       "take us, ms, s (the default), m or h.\n";
   out +=
+      "\nTLS: msrps speaks TLS 1.2 and 1.3 (forward-secret AEAD suites only) in user space; kernel TLS is\n"
+      "probed at startup and the choice logged. Failed handshakes are closed and counted by reason in\n"
+      "herald_tls_failures_total. SIGHUP re-reads --tls-cert/--tls-key (and --tls-ca) for new connections;\n"
+      "open sessions keep theirs.\n"
       "\nSignals: SIGTERM/SIGINT stop accepting, finish deliveries up to --drain-timeout, fail the rest\n"
       "(reason shutdown) and exit 0. GET /v1/messages/{id} answers during the drain; each message still\n"
       "unfinished at the signal is logged once at the end (msg=\"message final status\", counts by reason).\n"

@@ -11,7 +11,9 @@
 
 #include "herald/net/socket.hpp"
 #include "herald/reactor/header_fifo.hpp"
+#include "herald/reactor/tls_endpoint.hpp"
 #include "herald/reactor/types.hpp"
+#include "herald/tls/session.hpp"
 
 namespace herald::reactor::detail {
 
@@ -67,6 +69,24 @@ class fifo {
 struct queued_frame {
   frame f;
   std::uint64_t header_end = 0;  // header_fifo::end() when queued
+  // TLS: the session's ciphertext position just past the record holding this frame's last byte (0 until
+  // that record is made). The frame is written once the kernel has taken the ciphertext up to there.
+  std::uint64_t cipher_end = 0;
+};
+
+// A TLS connection's side of the send path. Frames are encrypted into records only when the previous
+// ciphertext has been written, so at most one batch of ciphertext exists beyond the frames themselves.
+struct tls_state {
+  std::unique_ptr<tls::session> session;
+  std::vector<char> sending;         // the ciphertext of the send in flight; stable until its completion
+  std::size_t sending_done = 0;      // bytes of it written
+  std::uint64_t written = 0;         // ciphertext bytes the kernel has taken since the handshake began
+  std::size_t encrypted_frames = 0;  // frames at the queue's front whose every byte is in a record
+  std::size_t encrypted_head = 0;    // bytes of the frame after them already in a record
+  std::uint64_t handshake_timer = 0;
+  bool close_notify_sent = false;
+  bool log_peer = false;
+  bool ciphertext_pending() const { return sending_done < sending.size() || !session->output().empty(); }
 };
 
 enum class conn_state : std::uint8_t { free = 0, connecting, open, closing };
@@ -99,10 +119,12 @@ struct connection {
   std::unique_ptr<char[]> recv_buf;  // single-shot recv fallback when multishot/buffer rings are missing
   net::sockaddr_buffer peer{};       // IORING_OP_CONNECT reads it asynchronously
   void* user = nullptr;
+  std::unique_ptr<tls_state> tls;  // set on TLS connections; handed out once its handshake is done
 };
 
 struct listener {
   int fd = -1;
+  std::shared_ptr<const tls_endpoint> tls;  // TLS listener: every accepted connection handshakes first
   std::uint32_t generation = 1;
   bool armed = false;
   bool closing = false;

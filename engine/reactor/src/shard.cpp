@@ -321,7 +321,7 @@ result<connection_ref, open_error> shard::connect(std::string_view host, std::ui
   return ref_of(idx);
 }
 
-result<connection_ref, open_error> shard::adopt(int fd) {
+result<connection_ref, open_error> shard::adopt(int fd, std::shared_ptr<const tls_endpoint> tls) {
   if (fd < 0) return open_error::socket_failed;
   net::set_nonblocking(fd, true);
   net::set_nodelay(fd, true);
@@ -329,6 +329,11 @@ result<connection_ref, open_error> shard::adopt(int fd) {
   if (idx == no_slot) return open_error::no_slots;
   const connection_ref r = ref_of(idx);
   conns_[idx]->outbound = true;
+  if (tls) {
+    start_tls(idx, *tls);
+    if (conns_[idx]->state == conn_state::open && conns_[idx]->generation == r.generation) arm_recv(idx);
+    return r;
+  }
   hand_out(idx);
   if (conns_[idx]->state == conn_state::open && conns_[idx]->generation == r.generation) arm_recv(idx);
   return r;
@@ -385,16 +390,22 @@ void shard::on_recv(std::uint32_t idx, int res, std::uint32_t flags) {
     if (c.state == conn_state::open) {
       const std::string_view bytes = has_buf ? bufs_.view(bid, std::uint32_t(res))
                                              : std::string_view(c.recv_buf.get(), std::size_t(res));
-      hand_to_handler(c, idx, bytes);
+      if (c.tls)
+        tls_receive(c, idx, bytes);
+      else
+        hand_to_handler(c, idx, bytes);
     }
     if (has_buf) bufs_.recycle(bid);
     if (!more && c.state == conn_state::open && !c.peer_eof && !c.recv_armed) arm_recv(idx);
   } else {
     if (has_buf) bufs_.recycle(bid);
-    if (res == 0) {
+    if (c.tls && !c.tls->session->handshake_done() && c.state == conn_state::open && res != -ENOBUFS &&
+        res != -ECANCELED) {
+      tls_fail(idx, tls::failure::handshake_eof, res == 0 ? "connection closed" : "connection reset");
+    } else if (res == 0) {
       // FIN (RFC 793 half-close): finish writing what is queued, then close.
       c.peer_eof = true;
-      if (c.state == conn_state::open && c.queue.empty() && !c.send_inflight)
+      if (c.state == conn_state::open && !output_pending(c) && !c.send_inflight)
         begin_close(idx, close_reason::peer_eof);
     } else if (res == -ENOBUFS) {
       // Every provided buffer is in use; they are recycled as this batch is processed, so re-arm after it.
@@ -464,7 +475,7 @@ bool shard::set_queue_limit(connection_ref r, std::size_t bytes) {
 bool shard::close_after_flush(connection_ref r, close_reason why) {
   connection* c = lookup(r);
   if (!c || c->state == conn_state::closing) return false;
-  if (c->queue.empty() && !c->send_inflight) {
+  if (!output_pending(*c) && !c->send_inflight && !tls_close_notify(*c, r.index)) {
     begin_close(r.index, why);
     return true;
   }
@@ -509,6 +520,11 @@ void shard::queue_finalize(std::uint32_t idx) {
 
 void shard::finalize(std::uint32_t idx) {
   connection& c = *conns_[idx];
+  if (c.tls) {
+    if (c.tls->handshake_timer) timers_.cancel(c.tls->handshake_timer);
+    c.tls.reset();
+    --stats_.tls_open;
+  }
   if (c.fd >= 0) ::close(c.fd);
   c.fd = -1;
   failed_tokens_.clear();

@@ -133,19 +133,21 @@ void note_table_full(unsigned shard_id, std::uint32_t max_connections) {
 }
 }  // namespace
 
-int shard::listen(std::string_view host, std::uint16_t port, int backlog) {
+int shard::listen(std::string_view host, std::uint16_t port, int backlog,
+                  std::shared_ptr<const tls_endpoint> tls) {
   const int fd = net::listen_tcp(host, port, true, backlog);
   if (fd < 0) return fd;
   const int bound = net::local_port(fd);
-  if (int rc = add_listener(fd); rc < 0) return rc;
+  if (int rc = add_listener(fd, std::move(tls)); rc < 0) return rc;
   return bound;
 }
 
-int shard::add_listener(int fd) {
+int shard::add_listener(int fd, std::shared_ptr<const tls_endpoint> tls) {
   if (!ring_.initialized()) return -ENOTCONN;
   net::set_nonblocking(fd, true);
   auto l = std::make_unique<listener>();
   l->fd = fd;
+  l->tls = std::move(tls);
   listeners_.push_back(std::move(l));
   arm_accept(std::uint32_t(listeners_.size() - 1));
   return 0;
@@ -214,7 +216,11 @@ void shard::on_accept(std::uint32_t li, int res, std::uint32_t flags) {
       net::set_nodelay(res, true);
       const std::uint32_t idx = open_connection(res);
       if (idx != no_slot) {
-        hand_out(idx);
+        // A TLS connection reaches the handler only once its handshake is done (shard_tls.cpp).
+        if (l.tls)
+          start_tls(idx, *l.tls);
+        else
+          hand_out(idx);
         if (conns_[idx]->state == conn_state::open) arm_recv(idx);
       } else {
         note_table_full(cfg_.id, cfg_.max_connections);

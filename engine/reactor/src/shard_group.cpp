@@ -52,7 +52,8 @@ int shard_group::start(std::size_t count, const shard_config& cfg, handler_facto
   return 0;
 }
 
-int shard_group::listen(std::string_view host, std::uint16_t port, int backlog) {
+int shard_group::listen(std::string_view host, std::uint16_t port, int backlog,
+                        std::shared_ptr<const tls_endpoint> tls) {
   std::vector<int> fds;
   int bound = port;
   for (std::size_t i = 0; i < shards_.size(); ++i) {
@@ -67,8 +68,8 @@ int shard_group::listen(std::string_view host, std::uint16_t port, int backlog) 
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     shard* s = shards_[i].get();
     const int fd = fds[i];
-    s->post([s, fd] {
-      if (s->add_listener(fd) < 0) ::close(fd);
+    s->post([s, fd, tls] {
+      if (s->add_listener(fd, tls) < 0) ::close(fd);
     });
   }
   return bound;

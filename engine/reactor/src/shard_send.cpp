@@ -61,12 +61,16 @@ void shard::flush_sends() {
     const std::uint32_t idx = dirty_[i];
     connection& c = *conns_[idx];
     c.dirty = false;
-    if (c.state == conn_state::open && !c.send_inflight && !c.queue.empty()) submit_send(c, idx);
+    if (c.state == conn_state::open && !c.send_inflight && output_pending(c)) submit_send(c, idx);
   }
   dirty_.clear();
 }
 
 void shard::submit_send(connection& c, std::uint32_t idx) {
+  if (c.tls) {
+    submit_tls_send(c, idx);
+    return;
+  }
   c.iov.clear();
   std::size_t skip = c.head_sent;
   for (std::size_t i = 0; i < c.queue.size() && c.iov.size() < max_iovecs; ++i) {
@@ -104,18 +108,22 @@ void shard::on_send(std::uint32_t idx, int res) {
   connection& c = *conns_[idx];
   c.send_inflight = false;
   if (res > 0) {
-    complete_bytes(c, idx, std::size_t(res));
+    if (c.tls)
+      tls_complete(c, idx, std::size_t(res));
+    else
+      complete_bytes(c, idx, std::size_t(res));
   } else if (res < 0 && res != -EAGAIN && res != -EINTR && res != -ECANCELED && c.state == conn_state::open) {
     begin_close(idx,
                 (res == -EPIPE || res == -ECONNRESET) ? close_reason::peer_reset : close_reason::io_error);
   }
   if (c.state == conn_state::open) {
-    if (!c.queue.empty())
+    if (output_pending(c))
       mark_dirty(idx);
-    else if (c.close_when_flushed)
-      begin_close(idx, c.flush_reason);
-    else if (c.peer_eof)
-      begin_close(idx, close_reason::peer_eof);
+    else if (c.close_when_flushed || c.peer_eof) {
+      // A TLS peer is told with close_notify, once, after the last record (a truncation it can tell apart).
+      if (!tls_close_notify(c, idx))
+        begin_close(idx, c.close_when_flushed ? c.flush_reason : close_reason::peer_eof);
+    }
   }
   if (c.state == conn_state::closing) queue_finalize(idx);
 }

@@ -25,6 +25,8 @@ const char* to_string(close_reason r) {
       return "shard_stopping";
     case close_reason::timeout:
       return "timeout";
+    case close_reason::tls_failed:
+      return "tls_failed";
   }
   return "unknown";
 }

@@ -37,7 +37,9 @@ bool conference_fixture::create(std::size_t count, std::string uri, std::string 
     std::size_t end = std::min(count, base + 10000);
     for (std::size_t i = base; i < end; ++i) {
       if (i != base) body += ',';
-      body += R"({"address":"sip:u)" + std::to_string(i) + R"(@example.com"})";
+      body += R"({"address":"sip:u)" + std::to_string(i) + R"(@example.com")";
+      if (!transport.empty()) body += R"(,"transport":")" + transport + '"';
+      body += '}';
     }
     body += "]}";
     r = http_request(daemon.control_port(), "POST",
@@ -52,7 +54,7 @@ bool conference_fixture::connect_all(std::size_t connections, const std::map<std
     auto p = std::make_unique<msrp_peer>();
     p->tag = "c" + std::to_string(i);
     auto small = rcvbuf.find(i);
-    if (p->connect(daemon.msrp_port(), small == rcvbuf.end() ? 0 : small->second) != 0) return false;
+    if (connect_peer(*p, small == rcvbuf.end() ? 0 : small->second) != 0) return false;
     peers.push_back(std::move(p));
   }
   std::vector<std::vector<std::string>> paths(connections);
@@ -91,9 +93,13 @@ std::string conference_fixture::wait_complete(const std::string& message_id, int
 std::size_t conference_fixture::add_peer(const std::string& tag) {
   auto p = std::make_unique<msrp_peer>();
   p->tag = tag;
-  p->connect(daemon.msrp_port());
+  connect_peer(*p);
   peers.push_back(std::move(p));
   return peers.size() - 1;
+}
+
+int conference_fixture::connect_peer(msrp_peer& p, int rcvbuf) {
+  return tls ? p.connect_tls(daemon.msrps_port(), *tls, rcvbuf) : p.connect(daemon.msrp_port(), rcvbuf);
 }
 
 int conference_fixture::wait_response(msrp_peer& p, const std::string& tid, int timeout_ms) {

@@ -69,6 +69,12 @@ class conference_fixture {
   std::size_t total_sends() const;
   void pump_some(int timeout_ms);
 
+  // With a client context, peers connect to the --msrps port over TLS (and `transport` is sent with each
+  // registered participant when set).
+  std::shared_ptr<tls::context> tls;
+  std::string transport;
+  int connect_peer(msrp_peer& p, int rcvbuf = 0);
+
   daemon_process daemon;
   std::string conference_id;
   std::string conference_uri;

@@ -52,10 +52,11 @@ bool daemon_process::start(const std::vector<std::string>& extra_args, int timeo
     std::ifstream in(ready);
     std::string line;
     if (std::getline(in, line) && line.find("control=") != std::string::npos) {
-      unsigned m = 0, c = 0;
-      if (std::sscanf(line.c_str(), "msrp=%u control=%u", &m, &c) == 2) {
+      unsigned m = 0, c = 0, t = 0;
+      if (std::sscanf(line.c_str(), "msrp=%u control=%u msrps=%u", &m, &c, &t) >= 2) {
         msrp_port_ = static_cast<std::uint16_t>(m);
         control_port_ = static_cast<std::uint16_t>(c);
+        msrps_port_ = static_cast<std::uint16_t>(t);
         return true;
       }
     }

@@ -44,9 +44,83 @@ int msrp_peer::connect(std::uint16_t port, int rcvbuf, const char* ipv4) {
   return 0;
 }
 
+int msrp_peer::connect_tls(std::uint16_t port, const tls::context& ctx, int rcvbuf, int timeout_ms) {
+  if (int rc = connect(port, rcvbuf); rc < 0) return rc;
+  tls_ = std::make_unique<tls::session>(ctx, tls::session::role::client);
+  const std::uint64_t deadline = now_ms() + static_cast<std::uint64_t>(timeout_ms);
+  char buf[16 * 1024];  // what was fed must outlive the handshake() call that reads it
+  for (;;) {
+    const tls::status st = tls_->handshake();
+    if (!tls_->output().empty()) {
+      std::vector<char> out;
+      out.swap(tls_->output());
+      write_socket(std::string_view(out.data(), out.size()));
+    }
+    if (st == tls::status::ok) {
+      // What came with the last handshake flight (TLS 1.3 tickets, early MSRP) is read while it exists.
+      if (tls_->input_left() && !take_tls_input({})) return -EPROTO;
+      return 0;
+    }
+    if (st == tls::status::failed || st == tls::status::closed) {
+      tls_failure_ = tls_->last_failure();
+      tls_failure_detail_ = tls_->failure_detail();
+      close();
+      return -EPROTO;
+    }
+    const std::uint64_t now = now_ms();
+    if (now >= deadline) {
+      tls_failure_ = tls::failure::handshake_timeout;
+      close();
+      return -ETIMEDOUT;
+    }
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(deadline - now)) <= 0) continue;
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR))) {
+      tls_failure_ = tls::failure::handshake_eof;
+      close();
+      return -ECONNRESET;
+    }
+    if (n > 0) tls_->feed(std::string_view(buf, static_cast<std::size_t>(n)));
+  }
+}
+
+void msrp_peer::send_ciphertext(std::string_view bytes) {
+  write_socket(bytes);
+}
+
+bool msrp_peer::take_tls_input(std::string_view ciphertext) {
+  if (!ciphertext.empty()) tls_->feed(ciphertext);
+  char plain[16 * 1024];
+  bool alive = true;
+  for (;;) {
+    std::size_t n = 0;
+    const tls::status st = tls_->read(plain, sizeof plain, n);
+    if (st == tls::status::ok) {
+      in_.append(plain, n);
+      continue;
+    }
+    if (st == tls::status::failed) {
+      tls_failure_ = tls_->last_failure();
+      tls_failure_detail_ = tls_->failure_detail();
+      alive = false;
+    } else if (st == tls::status::closed) {
+      alive = false;
+    }
+    break;
+  }
+  if (!tls_->output().empty()) {
+    std::vector<char> out;
+    out.swap(tls_->output());
+    write_socket(std::string_view(out.data(), out.size()));
+  }
+  return alive;
+}
+
 void msrp_peer::close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  tls_.reset();
 }
 
 void msrp_peer::reset() {
@@ -61,10 +135,21 @@ std::string msrp_peer::own_path(std::string_view herald_path) const {
   auto slash = herald_path.rfind('/');
   auto semi = herald_path.rfind(';');
   std::string_view sid = herald_path.substr(slash + 1, semi - slash - 1);
-  return "msrp://127.0.0.1:9/" + tag + "-" + std::string(sid) + ";tcp";
+  return std::string(tls_ ? "msrps" : "msrp") + "://127.0.0.1:9/" + tag + "-" + std::string(sid) + ";tcp";
 }
 
 void msrp_peer::write_all(std::string_view bytes) {
+  if (tls_) {
+    if (!tls_->write(bytes)) return;
+    std::vector<char> out;
+    out.swap(tls_->output());
+    write_socket(std::string_view(out.data(), out.size()));
+    return;
+  }
+  write_socket(bytes);
+}
+
+void msrp_peer::write_socket(std::string_view bytes) {
   while (!bytes.empty() && fd_ >= 0) {
     ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0) {
@@ -175,7 +260,14 @@ bool msrp_peer::pump_once(int timeout_ms) {
     close();
     return false;
   }
-  in_.append(buf, static_cast<std::size_t>(n));
+  if (tls_) {
+    if (!take_tls_input(std::string_view(buf, static_cast<std::size_t>(n)))) {
+      eof = true;
+      close();
+    }
+  } else {
+    in_.append(buf, static_cast<std::size_t>(n));
+  }
   std::size_t off = 0;
   msrp::limits lim;
   lim.max_body_bytes = 16 << 20;

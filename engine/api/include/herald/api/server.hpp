@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "herald/conference/engine.hpp"
 #include "herald/control/http_connection.hpp"
 #include "herald/control/http_request.hpp"
+#include "herald/control/requests.hpp"
 #include "herald/reactor/shard.hpp"
 
 namespace herald::api {
@@ -25,6 +27,8 @@ struct server_config {
   std::size_t max_request_body = 64u << 20;
   std::uint64_t head_timeout_ns = 10'000'000'000ULL;
   std::size_t max_connections = 1024;
+  // HTTPS (--control-tls-cert/--control-tls-key): every control connection handshakes first.
+  std::shared_ptr<const reactor::tls_endpoint> tls;
 };
 
 // Builds the HTTP response to one complete request. Runs on the API thread; reachable from tests.
@@ -43,6 +47,9 @@ class handlers {
   void list_conferences(const control::request& req, std::string& out);
   void create_conference(const control::request& req, std::string& out);
   void get_conference(std::string_view id, const control::request& req, std::string& out);
+  // The participant's transport (asked, or the focus's default); false with a 422 in out if not served.
+  bool choose_transport(std::optional<control::transport_kind> asked, bool& tls, std::string& out,
+                        bool keep_alive) const;
   void add_participant(std::string_view id, const control::request& req, std::string& out);
   void add_participants_batch(std::string_view id, const control::request& req, std::string& out);
   void send_message(std::string_view id, const control::request& req, std::string& out);

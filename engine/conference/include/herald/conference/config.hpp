@@ -15,7 +15,8 @@ struct host_port {
 
 struct engine_config {
   std::size_t shards = 0;                                    // 0: one per core
-  std::string advertise = "127.0.0.1:2855";                  // host:port written into session URIs
+  std::string advertise = "127.0.0.1:2855";                  // host:port written into session URIs ("": none)
+  std::string advertise_tls;                                 // host:port of msrps session URIs ("": none)
   std::size_t max_chunk_bytes = 2048;                        // outgoing MSRP chunk data (RFC 4975 §5.1)
   std::uint64_t transaction_timeout_ns = 30'000'000'000ULL;  // no response → failed, 408
   std::uint64_t message_retention_ns = 600'000'000'000ULL;   // delivery state kept this long

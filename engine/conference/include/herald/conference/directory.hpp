@@ -74,6 +74,14 @@ struct participant {
   std::uint32_t order = 0;  // position in registration order = index in the conference's roster
   member_ref member;        // its directory member, as its session's grant names it
   std::optional<signalling> sip;
+  bool tls = false;  // its session is msrps: path msrps://…, binds only over a TLS connection
+};
+
+// One entry of a batch registration.
+struct new_participant {
+  std::string address;
+  std::string display_name;
+  bool tls = false;
 };
 
 struct conference_info {
@@ -92,6 +100,7 @@ struct session_grant {
   member_ref member;          // excluded from the plans of this participant's own messages
   std::string expected_peer;  // signalling::expected_peer: the From-Path endpoint the bind must come from
   bool has_dialog = false;    // a SIP dialog ends with the participant: its session's end is reported
+  bool tls = false;           // an msrps session: a plaintext connection may not bind it (403)
 };
 
 // One fan-out target: its index in the message record, and where it is bound.
@@ -140,11 +149,10 @@ class directory {
 
   directory_error add_participant(std::string_view conference_id, std::string address,
                                   std::string display_name, participant& out,
-                                  std::optional<signalling> sip = {});
+                                  std::optional<signalling> sip = {}, bool tls = false);
   // All or nothing: a duplicate (within the batch or with existing participants) or a limit adds none.
   // `duplicate` receives the offending address.
-  directory_error add_participants(std::string_view conference_id,
-                                   std::vector<std::pair<std::string, std::string>> address_and_name,
+  directory_error add_participants(std::string_view conference_id, std::vector<new_participant> entries,
                                    std::vector<participant>& out, std::string& duplicate);
   // `left` receives the participant as it was (its dialog, to end it).
   directory_error remove_participant(std::string_view conference_id, std::string_view participant_id,
@@ -180,6 +188,7 @@ class directory {
     std::uint32_t order = 0;          // position in registration order = index in the conference's roster
     std::uint32_t address_len = 0;
     std::uint32_t name_len = 0;
+    bool tls = false;
     char id[object_id_chars];
     char session_id[session_id_chars];
     std::string_view id_view() const { return {id, object_id_chars}; }
@@ -229,7 +238,7 @@ class directory {
   void fill(const conference_entry& c, conference_info& out) const;
   void free_member(std::uint32_t slot);
   directory_error add_locked(conference_entry& c, std::string address, std::string display_name,
-                             participant& out, std::optional<signalling> sip = {});
+                             participant& out, std::optional<signalling> sip = {}, bool tls = false);
   std::shared_ptr<const roster> roster_locked(const conference_entry& c) const;
 
   directory_limits limits_;

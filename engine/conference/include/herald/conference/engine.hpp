@@ -115,8 +115,11 @@ class engine {
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
-  // Starts the shards and their SO_REUSEPORT MSRP listeners; the bound port or -errno.
+  // Starts the shards and their SO_REUSEPORT MSRP listeners; the bound port or -errno. An empty host
+  // starts the shards with no plaintext listener (an msrps-only focus) and returns 0.
   int start(std::string_view host, std::uint16_t port);
+  // After start(): an msrps listener on every shard; the bound port or -errno.
+  int listen_tls(std::string_view host, std::uint16_t port, std::shared_ptr<const reactor::tls_endpoint> tls);
   // For fuzzing and single-threaded tests: serve MSRP on a shard the caller runs (run_once) on its
   // own thread, instead of start(). The shard must be init()ed; returns its service (engine-owned).
   shard_service* attach_caller_shard(reactor::shard& s);
@@ -142,11 +145,15 @@ class engine {
   const engine_config& config() const { return cfg_; }
   directory& dir() { return dir_; }
   delivery_tracker& tracker() { return tracker_; }
-  std::string session_path(std::string_view session_id) const;
-  // The host and port of --advertise (what SDP answers put in c= and m=).
-  host_port advertised() const;
+  // msrp://<advertise>/<id>;tcp, or msrps://<advertise_tls>/<id>;tcp for a TLS session.
+  std::string session_path(std::string_view session_id, bool tls = false) const;
+  // The host and port of --advertise (or --advertise-msrps): what SDP answers put in c= and m=.
+  host_port advertised(bool tls = false) const;
   // Call after start() (the port may have been 0) and before any participant is registered.
   void set_advertise(std::string host_port) { cfg_.advertise = std::move(host_port); }
+  void set_advertise_tls(std::string host_port) { cfg_.advertise_tls = std::move(host_port); }
+  bool serves_plaintext() const { return !cfg_.advertise.empty(); }
+  bool serves_tls() const { return !cfg_.advertise_tls.empty(); }
   std::vector<shard_metrics> metrics() const;
   std::size_t shard_count() const { return services_.size(); }
   std::string describe_shard(std::size_t i) const;

@@ -40,10 +40,14 @@ struct decode_limits {
   std::size_t max_recipients = 100'000;  // entries of a message's "to"
 };
 
-// {"address":"sip:alice@example.com","display_name":"Alice"}
+// How a participant reaches its session: msrp (TCP) or msrps (TLS; RFC 4975 §6, the msrps scheme).
+enum class transport_kind : std::uint8_t { msrp = 0, msrps };
+
+// {"address":"sip:alice@example.com","display_name":"Alice","transport":"msrps"}
 struct participant_spec {
   std::string address;
   std::optional<std::string> display_name;
+  std::optional<transport_kind> transport;  // absent: the focus's default (msrp if it serves it)
 };
 
 // POST /v1/conferences {"uri":"sip:team@example.com","display_name":"Team"}

@@ -2,19 +2,26 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "herald/api/server.hpp"
 #include "herald/conference/config.hpp"
+#include "herald/tls/context.hpp"
 
 namespace herald::daemon {
 
 using conference::host_port;
 
 struct options {
-  host_port msrp{"127.0.0.1", 2855};
+  host_port msrp{"127.0.0.1", 2855};  // host "" (--msrp none): no plaintext listener
+  std::optional<host_port> msrps;     // --msrps: MSRP over TLS
+  std::string advertise_msrps;        // empty: the msrps address with its bound port
+  tls::context_settings tls;          // --tls-cert, --tls-key, --tls-ca, --tls-verify-peer
+  std::uint64_t tls_handshake_timeout_ns = 10'000'000'000ULL;
+  tls::context_settings control_tls;  // --control-tls-cert/--control-tls-key: HTTPS control API
   host_port control{"127.0.0.1", 8780};
   std::string advertise;  // empty: the MSRP address with its bound port
   std::string token_file;
@@ -32,7 +39,7 @@ struct options {
 // "heraldd <version> (<git describe>)", as --version prints it and herald_build_info exports it.
 std::string version_string();
 
-// Parses argv; on error returns false with a message naming the flag.
+// Parses argv; on error returns false with a message naming the flag (or the flags that must go together).
 bool parse_options(const std::vector<std::string_view>& args, options& out, std::string& error);
 std::string usage();
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "herald/reactor/mailbox.hpp"
 #include "herald/reactor/task.hpp"
 #include "herald/reactor/timers.hpp"
+#include "herald/reactor/tls_endpoint.hpp"
 #include "herald/reactor/types.hpp"
 
 namespace herald::reactor {
@@ -66,18 +68,21 @@ class shard {
   // timers fire between slices instead of waiting for the whole of it.
   void defer(task t) { deferred_.push_back(std::move(t)); }
 
-  // Opens an SO_REUSEPORT listener on this shard and arms accept; bound port or -errno.
-  int listen(std::string_view host, std::uint16_t port, int backlog = 1024);
+  // Opens an SO_REUSEPORT listener on this shard and arms accept; bound port or -errno. With tls, every
+  // accepted connection handshakes first and reaches the handler (on_open) only once that succeeded.
+  int listen(std::string_view host, std::uint16_t port, int backlog = 1024,
+             std::shared_ptr<const tls_endpoint> tls = {});
   // Takes ownership of a listening fd; 0 or -errno.
-  int add_listener(int fd);
+  int add_listener(int fd, std::shared_ptr<const tls_endpoint> tls = {});
   // Stops accepting: every listener closes (an armed accept is cancelled first); open connections stay.
   // Draining uses it so new peers are refused while deliveries in flight finish.
   void close_listeners();
 
   // Outgoing connection via IORING_OP_CONNECT; on_open or on_closed(connect_failed) follows.
   result<connection_ref, open_error> connect(std::string_view host, std::uint16_t port);
-  // Takes an already-connected socket; on_open runs before this returns.
-  result<connection_ref, open_error> adopt(int fd);
+  // Takes an already-connected socket; on_open runs before this returns. With tls, the socket is the
+  // server side of a TLS handshake and on_open runs once that succeeded.
+  result<connection_ref, open_error> adopt(int fd, std::shared_ptr<const tls_endpoint> tls = {});
 
   // Header space for the next frame queued on c, valid until that frame is written or failed. Allocate,
   // stamp, then send() a frame pointing at it. nullptr if c is stale or n > header_chunk_bytes.
@@ -95,6 +100,9 @@ class shard {
   bool close_after_flush(connection_ref c, close_reason why = close_reason::local);
   bool is_open(connection_ref c) const;
   std::size_t queued_bytes(connection_ref c) const;
+  // Whether c is a TLS connection, and its protocol, cipher and peer certificate ("" if not TLS).
+  bool is_tls(connection_ref c) const;
+  std::string tls_description(connection_ref c) const;
   // Overrides max_queue_bytes for one connection (a relay carrying many sessions needs more room than
   // one participant); 0 restores the shard default. False if c is stale.
   bool set_queue_limit(connection_ref c, std::size_t bytes);
@@ -142,6 +150,17 @@ class shard {
   void submit_send(detail::connection& c, std::uint32_t index);
   void complete_bytes(detail::connection& c, std::uint32_t index, std::size_t n);
   void after_batch();
+  // TLS (shard_tls.cpp).
+  void start_tls(std::uint32_t index, const tls_endpoint& endpoint);
+  void tls_receive(detail::connection& c, std::uint32_t index, std::string_view ciphertext);
+  void tls_encrypt(detail::connection& c);
+  void submit_tls_send(detail::connection& c, std::uint32_t index);
+  void tls_complete(detail::connection& c, std::uint32_t index, std::size_t n);
+  void tls_fail(std::uint32_t index, tls::failure why, std::string_view detail);
+  void on_handshake_timeout(std::uint32_t index, std::uint32_t generation);
+  bool output_pending(const detail::connection& c) const;
+  // close_after_flush and a peer's FIN on a TLS connection: close_notify first; true if it was queued now.
+  bool tls_close_notify(detail::connection& c, std::uint32_t index);
   void begin_stop();
   bool quiescent() const;
 
@@ -169,7 +188,11 @@ class shard {
   bool stopping_ = false;
   std::atomic<bool> exited_{false};
   bool logged_fd_exhausted_ = false;
-  bool multishot_recv_ = false;  // multishot recv into bufs_, else single-shot into a per-connection buffer
+  bool multishot_recv_ = false;
+  std::unique_ptr<char[]> tls_scratch_;  // plaintext staging for one record (encrypt) or one read (decrypt)
+  std::uint64_t tls_failures_logged_ns_ = 0;
+  std::uint32_t tls_failures_logged_ =
+      0;  // multishot recv into bufs_, else single-shot into a per-connection buffer
 };
 
 }  // namespace herald::reactor

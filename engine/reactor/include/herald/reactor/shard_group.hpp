@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "herald/reactor/shard.hpp"
+#include "herald/reactor/tls_endpoint.hpp"
 
 namespace herald::reactor {
 
@@ -29,7 +30,9 @@ class shard_group {
 
   // After start(): one SO_REUSEPORT listener per shard on the same port (port 0: the first picks it);
   // bound port or -errno. The kernel spreads incoming connections across the shards.
-  int listen(std::string_view host, std::uint16_t port, int backlog = 1024);
+  // With tls, a TLS listener (see shard::listen).
+  int listen(std::string_view host, std::uint16_t port, int backlog = 1024,
+             std::shared_ptr<const tls_endpoint> tls = {});
 
   // Any thread.
   void post(std::uint16_t shard_id, task t) { shards_[shard_id]->post(std::move(t)); }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "herald/core/shared_buffer.hpp"
+#include "herald/tls/session.hpp"
 
 namespace herald::reactor {
 
@@ -32,7 +33,8 @@ enum class close_reason : std::uint8_t {
   io_error,
   connect_failed,
   shard_stopping,
-  timeout,  // for upper layers closing on their own timers (slowloris, transactions)
+  timeout,     // for upper layers closing on their own timers (slowloris, transactions); TLS handshakes
+  tls_failed,  // a TLS handshake or record failed (loop_stats::tls_failures says why)
 };
 const char* to_string(close_reason r);
 
@@ -106,6 +108,13 @@ struct loop_stats {
   std::uint64_t frames_failed = 0;
   std::uint64_t tasks_run = 0;
   std::uint64_t timers_fired = 0;
+  // TLS listeners and adopted TLS connections: handshakes finished, failures by reason (a failed
+  // handshake never reaches the upper layer), records' ciphertext written.
+  std::uint64_t tls_handshakes = 0;
+  std::array<std::uint64_t, tls::failure_count> tls_failures{};
+  std::uint64_t tls_plaintext_bytes = 0;
+  std::uint64_t tls_ciphertext_bytes = 0;
+  std::uint64_t tls_open = 0;  // TLS connections now open, handshaking or not
 
   double avg_iovecs_per_send() const {
     return sends_submitted ? double(send_iovecs) / double(sends_submitted) : 0.0;

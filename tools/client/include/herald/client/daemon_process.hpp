@@ -21,6 +21,7 @@ class daemon_process {
 
   std::uint16_t msrp_port() const { return msrp_port_; }
   std::uint16_t control_port() const { return control_port_; }
+  std::uint16_t msrps_port() const { return msrps_port_; }  // 0 unless started with --msrps
   pid_t pid() const { return pid_; }
   std::string log() const;  // what heraldd wrote to stderr so far
   // Resident set size in KiB, from /proc.
@@ -30,6 +31,7 @@ class daemon_process {
   pid_t pid_ = -1;
   std::uint16_t msrp_port_ = 0;
   std::uint16_t control_port_ = 0;
+  std::uint16_t msrps_port_ = 0;
   std::string dir_;
 };
 

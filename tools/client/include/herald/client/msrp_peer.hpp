@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "herald/msrp/parser.hpp"
+#include "herald/tls/session.hpp"
 
 namespace herald::client {
 
@@ -60,6 +62,16 @@ class msrp_peer {
 
   // Connects to ipv4:port (a dotted-quad literal); returns 0 or -errno. rcvbuf > 0 shrinks SO_RCVBUF first.
   int connect(std::uint16_t port, int rcvbuf = 0, const char* ipv4 = "127.0.0.1");
+  // connect() and then a TLS handshake as the client, within timeout_ms: 0, -errno, or -EPROTO with
+  // tls_failure() saying why (the server's alert, a certificate that did not verify...). The TLS runs over
+  // memory I/O, so a test can also write ciphertext as it likes (send_ciphertext).
+  int connect_tls(std::uint16_t port, const tls::context& ctx, int rcvbuf = 0, int timeout_ms = 10000);
+  bool tls() const { return tls_ != nullptr; }
+  tls::failure tls_failure() const { return tls_failure_; }
+  std::string tls_failure_detail() const { return tls_failure_detail_; }
+  tls::session* tls_session() { return tls_.get(); }
+  // Writes raw bytes to the socket, bypassing TLS (half a record, garbage).
+  void send_ciphertext(std::string_view bytes);
   void close();
   // Closes with SO_LINGER 0 so the server sees a reset.
   void reset();
@@ -99,8 +111,14 @@ class msrp_peer {
   // A bodiless SEND binding `herald_path` from `from_path`, with a fresh transaction id put in `tid`.
   std::string bind_request(std::string_view herald_path, std::string_view from_path, std::string& tid);
   void write_all(std::string_view bytes);
+  void write_socket(std::string_view bytes);
+  // Decrypts what arrived into in_; false if TLS failed or the server closed with close_notify.
+  bool take_tls_input(std::string_view ciphertext);
 
   int fd_ = -1;
+  std::unique_ptr<tls::session> tls_;
+  tls::failure tls_failure_ = tls::failure::none;
+  std::string tls_failure_detail_;
   std::string in_;
   std::uint64_t next_tid_ = 1;
 };
