@@ -15,6 +15,7 @@
 #include "herald/client/daemon_process.hpp"
 #include "herald/client/http_client.hpp"
 #include "herald/client/msrp_peer.hpp"
+#include "herald/client/test_pki.hpp"
 #include "herald/msrp/encoder.hpp"
 #include "herald/msrp/parser.hpp"
 
@@ -76,6 +77,9 @@ int main(int argc, char** argv) {
   // Roster order interleaves connections by default (participant i on connection i % C), as when users
   // of many relays join over time; --contiguous binds each connection's participants as one block.
   bool contiguous = flag_present(argc, argv, "--contiguous");
+  // --tls: every connection is msrps (heraldd --msrps with a test certificate, ECDSA P-256); the client
+  // decrypts and encrypts in the reader thread, heraldd's CPU is what is reported.
+  const bool use_tls = flag_present(argc, argv, "--tls");
   if (participants < 1 || connections < 1 || connections > 10000 || connections > participants) {
     std::fprintf(
         stderr,
@@ -85,7 +89,24 @@ int main(int argc, char** argv) {
   }
 
   client::daemon_process daemon;
-  if (!daemon.start({"--shards", std::to_string(shards), "--transaction-timeout", "60s"})) {
+  std::vector<std::string> args = {"--shards", std::to_string(shards), "--transaction-timeout", "60s"};
+  std::shared_ptr<herald::tls::context> client_tls;
+  if (use_tls) {
+    char tmpl[] = "/tmp/herald-perf-tls-XXXXXX";
+    const std::string dir = mkdtemp(tmpl);
+    client::test_pki pki;
+    std::string error;
+    herald::tls::context_settings cs;
+    cs.client = true;
+    if (!client::make_test_pki(dir, pki, error) || (cs.ca_file = pki.ca_cert, cs.server_name = "localhost",
+                                                    !(client_tls = herald::tls::context::load(cs, error)))) {
+      std::fprintf(stderr, "TLS setup failed: %s\n", error.c_str());
+      return 1;
+    }
+    args.insert(args.end(), {"--msrp", "none", "--msrps", "127.0.0.1:0", "--tls-cert", pki.server_cert, "--tls-key",
+                             pki.server_key});
+  }
+  if (!daemon.start(args)) {
     std::fprintf(stderr, "heraldd did not start\n%s\n", daemon.log().c_str());
     return 1;
   }
@@ -125,11 +146,13 @@ int main(int argc, char** argv) {
   for (std::size_t c = 0; c < conns.size(); ++c) {
     conns[c].peer = std::make_unique<client::msrp_peer>();
     conns[c].peer->tag = "c" + std::to_string(c);
-    if (conns[c].peer->connect(daemon.msrp_port()) != 0) {
+    if ((use_tls ? conns[c].peer->connect_tls(daemon.msrps_port(), *client_tls)
+                 : conns[c].peer->connect(daemon.msrp_port())) != 0) {
       std::fprintf(stderr, "connect failed\n");
       return 1;
     }
   }
+  const long rss_connected = process_rss_kib(daemon.pid());  // connections open, nothing bound yet
   for (std::size_t c = 0; c < conns.size(); ++c) {
     std::vector<std::string> mine;
     if (contiguous) {
@@ -159,6 +182,7 @@ int main(int argc, char** argv) {
     }
     std::vector<epoll_event> evs(1024);
     std::vector<char> buf(1 << 20);
+    std::vector<char> plain(16 * 1024);
     std::uint64_t total = 0;
     while (!stop.load(std::memory_order_relaxed)) {
       int n = epoll_wait(ep, evs.data(), int(evs.size()), 20);
@@ -167,11 +191,23 @@ int main(int argc, char** argv) {
         while (true) {
           ssize_t got = ::recv(c.peer->fd(), buf.data(), buf.size(), MSG_DONTWAIT);
           if (got <= 0) break;
-          c.in.append(buf.data(), std::size_t(got));
+          if (herald::tls::session* t = c.peer->tls_session()) {
+            t->feed({buf.data(), std::size_t(got)});
+            std::size_t n = 0;
+            while (t->read(plain.data(), plain.size(), n) == herald::tls::status::ok) c.in.append(plain.data(), n);
+          } else {
+            c.in.append(buf.data(), std::size_t(got));
+          }
         }
         total += handle_input(c);
         if (!c.out.empty()) {
-          write_all(c.peer->fd(), c.out);
+          if (herald::tls::session* t = c.peer->tls_session()) {
+            t->write(c.out);
+            write_all(c.peer->fd(), std::string(t->output().data(), t->output().size()));
+            t->output().clear();
+          } else {
+            write_all(c.peer->fd(), c.out);
+          }
           c.out.clear();
         }
       }
@@ -245,11 +281,12 @@ int main(int argc, char** argv) {
       "\"wall_s\":%.3f,\"setup_s\":%.2f,\"server_cpu_s\":%.3f,\"deliveries_per_s\":%.0f,"
       "\"deliveries_per_server_core_s\":%.0f,\"completion_p50_ms\":%.1f,\"completion_p99_ms\":%.1f,"
       "\"written_p50_ms\":%.1f,\"written_p99_ms\":%.1f,\"rss_base_kib\":%ld,\"rss_bound_kib\":%ld,\"rss_peak_"
-      "kib\":%ld,\"rss_bytes_per_participant\":%.0f}\n",
+      "kib\":%ld,\"rss_bytes_per_participant\":%.0f,\"tls\":%s,\"rss_bytes_per_idle_connection\":%.0f}\n",
       participants, connections, size, shards, rate, ids.size(), (unsigned long long)got,
       (unsigned long long)expected, (unsigned long long)failures, wall, setup_s, server_cpu,
       double(got) / wall, server_cpu > 0 ? double(got) / server_cpu : 0, percentile(completion, 0.5),
       percentile(completion, 0.99), percentile(written, 0.5), percentile(written, 0.99), rss_base, rss_bound,
-      rss_peak, double(rss_bound - rss_base) * 1024.0 / double(participants));
+      rss_peak, double(rss_bound - rss_base) * 1024.0 / double(participants), use_tls ? "true" : "false",
+      double(rss_connected - rss_base) * 1024.0 / double(connections));
   return got == expected && !failed ? 0 : 1;
 }
