@@ -103,8 +103,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "TLS setup failed: %s\n", error.c_str());
       return 1;
     }
-    args.insert(args.end(), {"--msrp", "none", "--msrps", "127.0.0.1:0", "--tls-cert", pki.server_cert, "--tls-key",
-                             pki.server_key});
+    args.insert(args.end(), {"--msrp", "none", "--msrps", "127.0.0.1:0", "--tls-cert", pki.server_cert,
+                             "--tls-key", pki.server_key});
   }
   if (!daemon.start(args)) {
     std::fprintf(stderr, "heraldd did not start\n%s\n", daemon.log().c_str());
@@ -194,7 +194,8 @@ int main(int argc, char** argv) {
           if (herald::tls::session* t = c.peer->tls_session()) {
             t->feed({buf.data(), std::size_t(got)});
             std::size_t n = 0;
-            while (t->read(plain.data(), plain.size(), n) == herald::tls::status::ok) c.in.append(plain.data(), n);
+            while (t->read(plain.data(), plain.size(), n) == herald::tls::status::ok)
+              c.in.append(plain.data(), n);
           } else {
             c.in.append(buf.data(), std::size_t(got));
           }

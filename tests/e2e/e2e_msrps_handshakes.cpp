@@ -147,18 +147,19 @@ TEST_F(MsrpsHandshakes, WithPeerVerificationBadCertificatesAreClosedByReasonAndA
 
 TEST_F(MsrpsHandshakes, OpensslSClientReachesThePortAndVerifiesHerald) {
   start();
-  const std::string out = run("openssl s_client -connect 127.0.0.1:" + std::to_string(port) + " -CAfile " +
-                              pki.ca_cert + " -servername localhost -verify_return_error -brief </dev/null");
+  const std::string out =
+      run("timeout 20 openssl s_client -connect 127.0.0.1:" + std::to_string(port) + " -CAfile " +
+          pki.ca_cert + " -servername localhost -verify_return_error -brief </dev/null");
   EXPECT_NE(out.find("Verification: OK"), std::string::npos) << out;
   EXPECT_NE(out.find("TLSv1.3"), std::string::npos) << out;
   const std::string tls12 =
-      run("openssl s_client -tls1_2 -connect 127.0.0.1:" + std::to_string(port) + " -CAfile " + pki.ca_cert +
-          " -servername localhost -verify_return_error -brief </dev/null");
+      run("timeout 20 openssl s_client -tls1_2 -connect 127.0.0.1:" + std::to_string(port) + " -CAfile " +
+          pki.ca_cert + " -servername localhost -verify_return_error -brief </dev/null");
   EXPECT_NE(tls12.find("TLSv1.2"), std::string::npos) << tls12;
   EXPECT_NE(tls12.find("ECDHE"), std::string::npos) << tls12;
   const std::string tls11 =
-      run("openssl s_client -tls1_1 -cipher DEFAULT@SECLEVEL=0 -connect 127.0.0.1:" + std::to_string(port) +
-          " </dev/null");
+      run("timeout 20 openssl s_client -tls1_1 -cipher DEFAULT@SECLEVEL=0 -connect 127.0.0.1:" +
+          std::to_string(port) + " </dev/null");
   EXPECT_NE(tls11.find("alert protocol version"), std::string::npos) << tls11;
 }
 
@@ -225,7 +226,8 @@ TEST_F(MsrpsHandshakes, ControlApiServesHttps) {
   ASSERT_TRUE(f.daemon.start({"--control-tls-cert", pki.server_cert, "--control-tls-key", pki.server_key}))
       << f.daemon.log();
   const std::string out =
-      run("printf 'GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | openssl s_client "
+      run("printf 'GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | timeout 20 "
+          "openssl s_client "
           "-quiet "
           "-connect 127.0.0.1:" +
           std::to_string(f.daemon.control_port()) + " -CAfile " + pki.ca_cert +

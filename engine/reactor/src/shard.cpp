@@ -475,12 +475,10 @@ bool shard::set_queue_limit(connection_ref r, std::size_t bytes) {
 bool shard::close_after_flush(connection_ref r, close_reason why) {
   connection* c = lookup(r);
   if (!c || c->state == conn_state::closing) return false;
-  if (!output_pending(*c) && !c->send_inflight && !tls_close_notify(*c, r.index)) {
-    begin_close(r.index, why);
-    return true;
-  }
   c->close_when_flushed = true;
   c->flush_reason = why;
+  // A TLS peer gets close_notify after the last record; the close follows once that is written too.
+  if (!output_pending(*c) && !c->send_inflight && !tls_close_notify(*c, r.index)) begin_close(r.index, why);
   return true;
 }
 

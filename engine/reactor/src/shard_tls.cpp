@@ -28,6 +28,9 @@ constexpr std::size_t record_plaintext_bytes = 16 * 1024;  // TLS's largest reco
 // exists per connection beyond its frames.
 constexpr std::size_t batch_plaintext_bytes = 8 * record_plaintext_bytes;
 constexpr std::uint32_t failures_logged_per_second = 5;
+// A batch's ciphertext: its plaintext plus each record's header and tag (at most 256 bytes, RFC 8446 §5.2).
+constexpr std::size_t batch_ciphertext_bytes = batch_plaintext_bytes + 8 * 256;
+constexpr std::size_t max_spare_buffers = 256;
 
 // Copies up to n bytes of f starting at offset into dst; how many it copied.
 std::size_t copy_frame_bytes(const frame& f, std::size_t offset, char* dst, std::size_t n) {
@@ -225,7 +228,15 @@ void shard::submit_tls_send(connection& c, std::uint32_t idx) {
   if (t.sending_done == t.sending.size()) {
     t.sending.clear();
     t.sending_done = 0;
-    if (t.session->handshake_done()) tls_encrypt(c);
+    if (t.session->handshake_done()) {
+      std::vector<char>& out = t.session->output();
+      if (out.capacity() == 0 && !tls_spare_.empty()) {
+        out.swap(tls_spare_.back());
+        tls_spare_.pop_back();
+      }
+      out.reserve(batch_ciphertext_bytes);
+      tls_encrypt(c);
+    }
     if (t.session->output().empty()) return;
     std::swap(t.sending, t.session->output());
   }
@@ -264,9 +275,14 @@ void shard::tls_complete(connection& c, std::uint32_t idx, std::size_t n) {
     ++stats_.frames_written;
   }
   if (t.sending_done == t.sending.size() && c.queue.empty() && t.session->output().empty()) {
-    // Idle: the batch buffers go back to the allocator, so an idle TLS connection costs its session only.
-    std::vector<char>().swap(t.sending);
-    std::vector<char>().swap(t.session->output());
+    // Idle: the batch buffers go to the shard's spares (or the allocator), so an idle TLS connection
+    // costs its session only.
+    for (std::vector<char>* buf : {&t.sending, &t.session->output()}) {
+      if (buf->capacity() == 0) continue;
+      buf->clear();
+      if (tls_spare_.size() < max_spare_buffers) tls_spare_.push_back(std::move(*buf));
+      *buf = std::vector<char>();
+    }
     t.sending_done = 0;
   }
   if (!written_tokens_.empty() && c.handed_out && handler_)

@@ -190,6 +190,9 @@ class shard {
   bool logged_fd_exhausted_ = false;
   bool multishot_recv_ = false;
   std::unique_ptr<char[]> tls_scratch_;  // plaintext staging for one record (encrypt) or one read (decrypt)
+  // Ciphertext batch buffers of connections gone idle, reused by the next that sends: an idle TLS
+  // connection keeps none, and a busy one does not allocate per batch.
+  std::vector<std::vector<char>> tls_spare_;
   std::uint64_t tls_failures_logged_ns_ = 0;
   std::uint32_t tls_failures_logged_ =
       0;  // multishot recv into bufs_, else single-shot into a per-connection buffer
