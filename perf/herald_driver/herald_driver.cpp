@@ -193,9 +193,9 @@ int main(int argc, char** argv) {
           if (got <= 0) break;
           if (herald::tls::session* t = c.peer->tls_session()) {
             t->feed({buf.data(), std::size_t(got)});
-            std::size_t n = 0;
-            while (t->read(plain.data(), plain.size(), n) == herald::tls::status::ok)
-              c.in.append(plain.data(), n);
+            std::size_t plain_n = 0;
+            while (t->read(plain.data(), plain.size(), plain_n) == herald::tls::status::ok)
+              c.in.append(plain.data(), plain_n);
           } else {
             c.in.append(buf.data(), std::size_t(got));
           }
