@@ -240,6 +240,14 @@ TEST_F(MsrpsHandshakes, ControlApiServesHttps) {
           "/dev/tcp/127.0.0.1/" +
           std::to_string(f.daemon.control_port()) + "' ; echo done");
   EXPECT_EQ(plain.find("HTTP/1.1"), std::string::npos) << plain;
+  // The control API's own handshakes are counted (read over HTTPS, so this GET is one of them).
+  const std::string metrics =
+      run("printf 'GET /metrics HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | "
+          "timeout 20 openssl s_client -quiet -connect 127.0.0.1:" +
+          std::to_string(f.daemon.control_port()) + " -CAfile " + pki.ca_cert + " -servername localhost");
+  EXPECT_NE(metrics.find("herald_control_tls_handshakes_total 2"), std::string::npos)
+      << metrics.substr(0, 300);
+  EXPECT_NE(metrics.find("herald_control_tls_failures_total{reason=\"not_tls\"} 1"), std::string::npos);
 }
 
 }  // namespace

@@ -168,6 +168,19 @@ void handlers::metrics(std::string& out, bool keep_alive) {
       sample(text, "herald_tls_failures_total", labels, shards[i].loop.tls_failures[r]);
     }
   }
+  if (cfg_.tls && control_shard_) {
+    const reactor::loop_stats& api = control_shard_->stats();
+    metric(text, "herald_control_tls_handshakes_total", "counter",
+           "HTTPS handshakes completed on the control API.");
+    sample(text, "herald_control_tls_handshakes_total", {}, api.tls_handshakes);
+    metric(text, "herald_control_tls_failures_total", "counter",
+           "Control API connections closed because TLS failed, by reason.");
+    for (std::size_t r = 1; r < tls::failure_count; ++r) {
+      const std::string labels =
+          std::string("reason=\"") + tls::to_string(static_cast<tls::failure>(r)) + "\"";
+      sample(text, "herald_control_tls_failures_total", labels, api.tls_failures[r]);
+    }
+  }
   if (cfg_.more_metrics) cfg_.more_metrics(text);
   control::write_response(out, 200, "text/plain; version=0.0.4", text, keep_alive);
 }

@@ -49,6 +49,7 @@ int server::start(std::string_view host, std::uint16_t port) {
   sc.max_input_bytes = cfg_.max_request_body + 64 * 1024;
   sc.max_queue_bytes = 1u << 30;  // responses (a batch answer can be megabytes) are never "slow"
   shard_ = std::make_unique<reactor::shard>(sc, this);
+  handlers_.set_control_shard(shard_.get());
   listen_fd_ = net::listen_tcp(host, port, true);
   if (listen_fd_ < 0) {
     int err = listen_fd_;

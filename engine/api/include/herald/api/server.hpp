@@ -41,6 +41,8 @@ class handlers {
   bool authorized(const control::request& req, std::string& out) const;
   // The server reports its open connections here for /metrics (both run on the API thread).
   void set_api_connections(std::size_t n) { api_connections_ = n; }
+  // The API's own shard, whose HTTPS handshake counters /metrics reports (read on the API thread too).
+  void set_control_shard(const reactor::shard* s) { control_shard_ = s; }
 
  private:
   void health(std::string& out, bool keep_alive) const;
@@ -59,6 +61,7 @@ class handlers {
   conference::engine& engine_;
   const server_config& cfg_;
   std::size_t api_connections_ = 0;
+  const reactor::shard* control_shard_ = nullptr;
 };
 
 class server final : public reactor::connection_handler {
