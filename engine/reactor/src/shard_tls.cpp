@@ -29,6 +29,9 @@ constexpr std::size_t record_plaintext_bytes = 16 * 1024;  // TLS's largest reco
 constexpr std::size_t batch_plaintext_bytes = 8 * record_plaintext_bytes;
 constexpr std::uint32_t failures_logged_per_second = 5;
 // A batch's ciphertext: its plaintext plus each record's header and tag (at most 256 bytes, RFC 8446 §5.2).
+// One record as the sealer builds it: header, plaintext, inner content type and tag.
+constexpr std::size_t record_buffer_bytes =
+    tls::session::record_header_bytes + record_plaintext_bytes + tls::session::record_trailer_bytes;
 constexpr std::size_t batch_ciphertext_bytes = batch_plaintext_bytes + 8 * 256;
 constexpr std::size_t max_spare_buffers = 256;
 
@@ -78,7 +81,8 @@ void shard::start_tls(std::uint32_t idx, const tls_endpoint& endpoint) {
     tls_fail(idx, tls::failure::other, "cannot create a TLS session");
     return;
   }
-  if (!tls_scratch_) tls_scratch_ = std::make_unique<char[]>(record_plaintext_bytes);
+  if (!tls_scratch_) tls_scratch_ = std::make_unique<char[]>(record_buffer_bytes);
+  if (!tls_plaintext_) tls_plaintext_ = std::make_unique<char[]>(record_plaintext_bytes);
   struct deadline {
     shard* self;
     std::uint32_t idx;
@@ -159,9 +163,9 @@ void shard::tls_receive(connection& c, std::uint32_t idx, std::string_view ciphe
   }
   for (;;) {
     std::size_t n = 0;
-    const tls::status st = s.read(tls_scratch_.get(), record_plaintext_bytes, n);
+    const tls::status st = s.read(tls_plaintext_.get(), record_plaintext_bytes, n);
     if (st == tls::status::ok) {
-      hand_to_handler(c, idx, std::string_view(tls_scratch_.get(), n));
+      hand_to_handler(c, idx, std::string_view(tls_plaintext_.get(), n));
       if (c.state != conn_state::open || c.generation != generation) return;
       continue;
     }
@@ -187,7 +191,9 @@ bool shard::output_pending(const connection& c) const {
 void shard::tls_encrypt(connection& c) {
   detail::tls_state& t = *c.tls;
   tls::session& s = *t.session;
-  char* stage = tls_scratch_.get();
+  // Plaintext is staged where the record's payload goes, so the sealer encrypts it in place.
+  char* record = tls_scratch_.get();
+  char* stage = record + tls::session::record_header_bytes;
   std::size_t staged = 0;
   std::size_t budget = batch_plaintext_bytes;
   std::size_t i = t.encrypted_frames;
@@ -196,7 +202,7 @@ void shard::tls_encrypt(connection& c) {
   bool ok = true;
   auto seal = [&] {
     if (staged == 0) return;
-    ok = ok && s.write(std::string_view(stage, staged));
+    ok = ok && (s.seals_records() ? s.seal(record, staged) : s.write(std::string_view(stage, staged)));
     stats_.tls_plaintext_bytes += staged;
     staged = 0;
     const std::uint64_t end = s.produced();

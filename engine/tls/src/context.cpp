@@ -6,6 +6,8 @@
 
 namespace herald::tls {
 
+void install_keylog(SSL_CTX* ctx);  // session.cpp
+
 namespace {
 // TLS 1.2 suites: forward secret AEAD only (ECDHE with AES-GCM or ChaCha20-Poly1305), ECDSA or RSA
 // certificates. TLS 1.3 keeps OpenSSL's defaults, which are exactly its AEAD suites.
@@ -54,6 +56,7 @@ bool configure(SSL_CTX* ctx, const context_settings& s, std::string& error) {
   if (s.verify_peer || (s.client && !s.ca_file.empty())) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (s.client ? 0 : SSL_VERIFY_FAIL_IF_NO_PEER_CERT), nullptr);
   }
+  if (!s.client) install_keylog(ctx);  // the record sealer's traffic secret (session.cpp)
   static const unsigned char id_context[] = "herald";
   SSL_CTX_set_session_id_context(ctx, id_context, sizeof id_context - 1);
   return true;

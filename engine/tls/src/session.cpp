@@ -3,7 +3,10 @@
 #include "herald/tls/session.hpp"
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -93,9 +96,72 @@ bool any_of(int reason, std::initializer_list<int> reasons) {
 }
 }  // namespace
 
+struct session::sealer {
+  EVP_CIPHER_CTX* ctx = nullptr;
+  unsigned char iv[12] = {};
+  std::uint64_t sequence = 0;
+  ~sealer() { EVP_CIPHER_CTX_free(ctx); }
+};
+
+// The key log is where OpenSSL hands out traffic secrets (the same channel SSLKEYLOGFILE uses); only the
+// server's application secret is kept, and only by the session it belongs to.
+struct keylog_access {
+  static void callback(const SSL* ssl, const char* line) {
+    constexpr std::string_view label = "SERVER_TRAFFIC_SECRET_0 ";
+    const std::string_view text(line);
+    if (!text.starts_with(label)) return;
+    auto* s = static_cast<session*>(SSL_get_app_data(ssl));
+    if (!s || !s->server_) return;
+    const std::string_view hex = text.substr(text.rfind(' ') + 1);
+    s->traffic_secret_.clear();
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+      auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+      s->traffic_secret_.push_back(char(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
+    }
+  }
+};
+
+void install_keylog(SSL_CTX* ctx) {
+  SSL_CTX_set_keylog_callback(ctx, keylog_access::callback);
+}
+
+namespace {
+// HKDF-Expand-Label (RFC 8446 §7.1) with an empty context, for outputs no longer than the hash.
+bool expand_label(const EVP_MD* md, std::string_view secret, std::string_view label, unsigned char* out,
+                  std::size_t length) {
+  unsigned char info[64];
+  std::size_t n = 0;
+  info[n++] = 0;
+  info[n++] = static_cast<unsigned char>(length);
+  info[n++] = static_cast<unsigned char>(6 + label.size());
+  std::memcpy(info + n, "tls13 ", 6);
+  n += 6;
+  std::memcpy(info + n, label.data(), label.size());
+  n += label.size();
+  info[n++] = 0;  // context: empty
+  info[n++] = 1;  // HKDF-Expand's T(1) counter
+  unsigned char t[EVP_MAX_MD_SIZE];
+  unsigned int t_len = 0;
+  if (!HMAC(md, secret.data(), int(secret.size()), info, n, t, &t_len) || t_len < length) return false;
+  std::memcpy(out, t, length);
+  OPENSSL_cleanse(t, sizeof t);
+  return true;
+}
+
+// Records in a span of TLS ciphertext (5-byte headers, lengths followed).
+std::size_t count_records(const char* p, std::size_t n) {
+  std::size_t records = 0;
+  for (std::size_t off = 0; off + 5 <= n; ++records)
+    off += 5 + ((std::size_t(std::uint8_t(p[off + 3])) << 8) | std::uint8_t(p[off + 4]));
+  return records;
+}
+}  // namespace
+
 session::session(const context& ctx, role r) {
   ssl_ = SSL_new(ctx.raw());
   if (!ssl_) return;
+  server_ = r == role::server;
+  SSL_set_app_data(ssl_, this);
   BIO* bio = BIO_new(memory_method());
   if (!bio) {
     SSL_free(ssl_);
@@ -166,24 +232,105 @@ status session::classify(int rc) {
 status session::handshake() {
   if (done_) return status::ok;
   ERR_clear_error();
+  const std::size_t before = out_.size();
   const int rc = SSL_do_handshake(ssl_);
   if (rc == 1) {
     done_ = true;
+    // What the completing call wrote is already under the application secret (TLS 1.3 session
+    // tickets): those records are the sequence numbers the sealer starts after.
+    if (server_) start_sealing(count_records(out_.data() + before, out_.size() - before));
     return status::ok;
   }
   return classify(rc);
 }
 
+void session::start_sealing(std::size_t records_already_written) {
+  std::string secret;
+  secret.swap(traffic_secret_);
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+  const std::string_view name = cipher ? SSL_CIPHER_get_name(cipher) : "";
+  const bool aes128 = name == "TLS_AES_128_GCM_SHA256", aes256 = name == "TLS_AES_256_GCM_SHA384";
+  if (SSL_version(ssl_) == TLS1_3_VERSION && (aes128 || aes256) && !secret.empty()) {
+    const EVP_MD* md = aes128 ? EVP_sha256() : EVP_sha384();
+    const std::size_t key_len = aes128 ? 16 : 32;
+    unsigned char key[32];
+    auto s = std::make_unique<sealer>();
+    s->ctx = EVP_CIPHER_CTX_new();
+    s->sequence = records_already_written;
+    if (s->ctx && expand_label(md, secret, "key", key, key_len) &&
+        expand_label(md, secret, "iv", s->iv, 12) &&
+        EVP_EncryptInit_ex(s->ctx, aes128 ? EVP_aes_128_gcm() : EVP_aes_256_gcm(), nullptr, key, nullptr) ==
+            1)
+      sealer_ = std::move(s);
+    OPENSSL_cleanse(key, sizeof key);
+  }
+  OPENSSL_cleanse(secret.data(), secret.size());
+}
+
+bool session::seal(char* record, std::size_t n, std::uint8_t content_type) {
+  sealer& s = *sealer_;
+  unsigned char nonce[12];
+  std::memcpy(nonce, s.iv, sizeof nonce);
+  for (int i = 0; i < 8; ++i) nonce[4 + i] ^= static_cast<unsigned char>(s.sequence >> (56 - 8 * i));
+  const std::size_t length = n + record_trailer_bytes;
+  auto* r = reinterpret_cast<unsigned char*>(record);
+  r[0] = 23;  // opaque_type: application_data, whatever the inner type (RFC 8446 §5.2)
+  r[1] = 3;
+  r[2] = 3;
+  r[3] = static_cast<unsigned char>(length >> 8);
+  r[4] = static_cast<unsigned char>(length);
+  r[5 + n] = content_type;
+  int len = 0;
+  if (EVP_EncryptInit_ex(s.ctx, nullptr, nullptr, nullptr, nonce) != 1 ||
+      EVP_EncryptUpdate(s.ctx, nullptr, &len, r, 5) != 1 ||
+      EVP_EncryptUpdate(s.ctx, r + 5, &len, r + 5, int(n + 1)) != 1 ||
+      EVP_EncryptFinal_ex(s.ctx, r + 5 + n + 1, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(s.ctx, EVP_CTRL_AEAD_GET_TAG, 16, r + 5 + n + 1) != 1) {
+    failure_ = failure::other;
+    detail_ = drain_errors();
+    return false;
+  }
+  ++s.sequence;
+  const std::size_t total = record_header_bytes + length;
+  out_.insert(out_.end(), record, record + total);
+  produced_ += total;
+  return true;
+}
+
 status session::read(char* out, std::size_t cap, std::size_t& n) {
   n = 0;
   ERR_clear_error();
+  const std::size_t before = out_.size();
   const int rc = SSL_read_ex(ssl_, out, cap, &n);
+  if (sealer_) {
+    // Once the sealer writes, OpenSSL's write sequence is stale: what it wrote now (an alert about a bad
+    // record) would be garbage to the peer, so it is dropped. A KeyUpdate the peer requests would need
+    // an answer under new keys before our next record (RFC 8446 §4.6.3); the sealer does not rotate keys,
+    // so the connection ends instead. Clients ask for one after ~2^24 records, if ever.
+    out_.resize(before);
+    if (SSL_get_key_update_type(ssl_) != SSL_KEY_UPDATE_NONE) {
+      ERR_clear_error();
+      failure_ = failure::other;
+      detail_ = "the peer asked for a TLS 1.3 key update, which this focus does not answer";
+      return status::failed;
+    }
+  }
   if (rc == 1) return status::ok;
   return classify(rc);
 }
 
 bool session::write(std::string_view plaintext) {
   if (plaintext.empty()) return true;
+  if (sealer_) {
+    char record[record_header_bytes + 16384 + record_trailer_bytes];
+    while (!plaintext.empty()) {
+      const std::size_t n = std::min<std::size_t>(plaintext.size(), 16384);
+      std::memcpy(record + record_header_bytes, plaintext.data(), n);
+      if (!seal(record, n)) return false;
+      plaintext.remove_prefix(n);
+    }
+    return true;
+  }
   ERR_clear_error();
   std::size_t written = 0;
   // The memory BIO takes everything, so a write is never partial.
@@ -195,6 +342,13 @@ bool session::write(std::string_view plaintext) {
 
 void session::shutdown() {
   if (!done_) return;
+  if (sealer_) {
+    char record[record_header_bytes + 2 + record_trailer_bytes];
+    record[5] = 1;  // alert level warning
+    record[6] = 0;  // close_notify
+    seal(record, 2, 21);
+    return;
+  }
   ERR_clear_error();
   SSL_shutdown(ssl_);
   ERR_clear_error();

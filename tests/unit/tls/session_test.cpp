@@ -4,6 +4,8 @@
 
 #include <openssl/ssl.h>
 
+#include <cstring>
+
 #include "tls_pair.hpp"
 
 namespace herald::tls {
@@ -111,6 +113,76 @@ TEST(TlsSession, RecordsDecryptWhateverTheSplit) {
     }
     ASSERT_EQ(got, message + message) << cut;
   }
+}
+
+TEST(TlsSession, ServerSealsTls13AesGcmRecordsItselfAndTheClientReadsThem) {
+  // Both AES-GCM suites, with and without a client certificate (more handshake records), with session
+  // tickets (records OpenSSL wrote under the same secret before the sealer took over).
+  for (const char* suite : {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"}) {
+    for (bool with_client_cert : {false, true}) {
+      auto c = with_client_cert ? client_context(pki().client_cert, pki().client_key) : client_context();
+      ASSERT_EQ(SSL_CTX_set_ciphersuites(c->raw(), suite), 1);
+      pair p(*c, *server_context(with_client_cert));
+      p.handshake();
+      ASSERT_EQ(p.server_status, status::ok) << p.server.failure_detail();
+      ASSERT_TRUE(p.server.seals_records()) << suite;
+      std::string big(40'000, 'q');
+      for (std::size_t i = 0; i < big.size(); ++i) big[i] = char(i * 31);
+      ASSERT_TRUE(p.server.write(big));
+      char record[5 + 300 + 17];
+      std::memcpy(record + 5, big.data(), 300);
+      ASSERT_TRUE(p.server.seal(record, 300));
+      std::vector<char> wire = pair::take(p.server);
+      std::string got;
+      ASSERT_TRUE(read_all(p.client, {wire.data(), wire.size()}, got))
+          << suite << ": " << p.client.failure_detail();
+      EXPECT_TRUE(got == big + big.substr(0, 300)) << suite;
+      // The other way still goes through OpenSSL, and close_notify comes from the sealer.
+      ASSERT_TRUE(p.client.write("ping"));
+      wire = pair::take(p.client);
+      got.clear();
+      ASSERT_TRUE(read_all(p.server, {wire.data(), wire.size()}, got));
+      EXPECT_EQ(got, "ping");
+      p.server.shutdown();
+      wire = pair::take(p.server);
+      p.client.feed({wire.data(), wire.size()});
+      char buf[64];
+      std::size_t n = 0;
+      EXPECT_EQ(p.client.read(buf, sizeof buf, n), status::closed) << suite;
+    }
+  }
+}
+
+TEST(TlsSession, Tls12AndChaChaGoThroughOpenSsl) {
+  auto tls12 = client_context();
+  SSL_CTX_set_max_proto_version(tls12->raw(), TLS1_2_VERSION);
+  auto chacha = client_context();
+  ASSERT_EQ(SSL_CTX_set_ciphersuites(chacha->raw(), "TLS_CHACHA20_POLY1305_SHA256"), 1);
+  for (const auto& c : {tls12, chacha}) {
+    pair p(*c, *server_context());
+    p.handshake();
+    ASSERT_EQ(p.server_status, status::ok);
+    EXPECT_FALSE(p.server.seals_records()) << p.server.describe();
+    ASSERT_TRUE(p.server.write("through SSL_write"));
+    std::vector<char> wire = pair::take(p.server);
+    std::string got;
+    ASSERT_TRUE(read_all(p.client, {wire.data(), wire.size()}, got));
+    EXPECT_EQ(got, "through SSL_write");
+  }
+}
+
+TEST(TlsSession, KeyUpdateRequestAfterTheSealerTookOverEndsTheSession) {
+  pair p(*client_context(), *server_context());
+  p.handshake();
+  ASSERT_TRUE(p.server.seals_records());
+  // The peer asks for a key update: OpenSSL would answer with a record of its own, which is refused.
+  ASSERT_EQ(SSL_key_update(p.client.native_handle(), SSL_KEY_UPDATE_REQUESTED), 1);
+  ASSERT_TRUE(p.client.write("after update"));
+  std::vector<char> wire = pair::take(p.client);
+  std::string got;
+  EXPECT_FALSE(read_all(p.server, {wire.data(), wire.size()}, got));
+  EXPECT_NE(p.server.failure_detail().find("key update"), std::string::npos) << p.server.failure_detail();
+  EXPECT_TRUE(p.server.output().empty());
 }
 
 TEST(TlsSession, CloseNotifyReadsAsClosed) {

@@ -189,7 +189,10 @@ class shard {
   std::atomic<bool> exited_{false};
   bool logged_fd_exhausted_ = false;
   bool multishot_recv_ = false;
-  std::unique_ptr<char[]> tls_scratch_;  // plaintext staging for one record (encrypt) or one read (decrypt)
+  std::unique_ptr<char[]> tls_scratch_;  // one record being built (tls_encrypt)
+  // One decrypted read, handed to the handler; apart from tls_scratch_ because a handler may flush sends
+  // (a fan-out calls submit_sends) while it still reads these bytes.
+  std::unique_ptr<char[]> tls_plaintext_;
   // Ciphertext batch buffers of connections gone idle, reused by the next that sends: an idle TLS
   // connection keeps none, and a busy one does not allocate per batch.
   std::vector<std::vector<char>> tls_spare_;

@@ -67,6 +67,18 @@ class session {
   // Queues close_notify into output().
   void shutdown();
 
+  // Record sealing without SSL_write. After a TLS 1.3 handshake with an AES-GCM suite (the default),
+  // a server session protects its records itself (RFC 8446 §5.2) from the application traffic secret:
+  // the caller builds the plaintext inside a record buffer and it is encrypted in place, which saves
+  // OpenSSL's copy into its write buffer and the BIO's copy out of it. Other suites and TLS 1.2 go
+  // through SSL_write (write()); write() and shutdown() use the sealer themselves when it is on.
+  static constexpr std::size_t record_header_bytes = 5;
+  static constexpr std::size_t record_trailer_bytes = 17;  // inner content type + 16-byte tag
+  bool seals_records() const { return sealer_ != nullptr; }
+  // record[0, 5) is free for the header, record[5, 5 + n) holds the plaintext (n <= 16384) and
+  // record[5 + n, 5 + n + 17) is free: seals it in place and appends the whole record to output().
+  bool seal(char* record, std::size_t n, std::uint8_t content_type = 23);
+
   // Ciphertext produced and not yet taken, in order. The reactor swaps it with an empty vector to send it.
   std::vector<char>& output() { return out_; }
   // Bytes of ciphertext produced since the session began (the position frames are matched against).
@@ -78,10 +90,14 @@ class session {
   // subject and whether it verified.
   std::string describe() const;
   std::string peer_subject() const;
+  SSL* native_handle() const { return ssl_; }  // for tests and tools that drive OpenSSL directly
 
  private:
   friend struct bio_access;
+  friend struct keylog_access;
+  struct sealer;
   status classify(int rc);
+  void start_sealing(std::size_t records_already_written);
   SSL* ssl_ = nullptr;
   std::string_view in_;
   std::vector<char> out_;
@@ -89,6 +105,9 @@ class session {
   failure failure_ = failure::none;
   std::string detail_;
   bool done_ = false;
+  bool server_ = false;
+  std::string traffic_secret_;  // SERVER_TRAFFIC_SECRET_0 from the key log, until the sealer takes it
+  std::unique_ptr<sealer> sealer_;
 };
 
 // Whether the kernel takes TLS offload here (setsockopt TCP_ULP "tls" on a connected TCP socket):
