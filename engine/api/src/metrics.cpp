@@ -151,8 +151,11 @@ void handlers::metrics(std::string& out, bool keep_alive) {
        [](const auto& m) { return m.loop.tls_handshakes; }},
       {"herald_tls_plaintext_bytes_total", "counter", "Plaintext bytes encrypted into msrps records.",
        [](const auto& m) { return m.loop.tls_plaintext_bytes; }},
-      {"herald_tls_ciphertext_bytes_total", "counter", "msrps ciphertext bytes written.",
+      {"herald_tls_ciphertext_bytes_total", "counter", "msrps ciphertext bytes written (user-space records).",
        [](const auto& m) { return m.loop.tls_ciphertext_bytes; }},
+      {"herald_tls_ktls_total", "counter",
+       "msrps connections whose records the kernel seals (kTLS transmit).",
+       [](const auto& m) { return m.loop.tls_ktls; }},
   };
   for (const auto& g : gauges) {
     metric(text, g.name, g.type, g.help);

@@ -82,6 +82,12 @@ const std::vector<flag>& flags() {
        [](std::string_view v, options& o) {
          return set_duration(v, o.tls_handshake_timeout_ns) && o.tls_handshake_timeout_ns > 0;
        }},
+      {"--tls-ktls",
+       "auto: the kernel seals msrps records where it can and a self-test passes; off (default auto)",
+       [](std::string_view v, options& o) {
+         o.tls_ktls = v == "auto";
+         return v == "auto" || v == "off";
+       }},
       {"--control-tls-cert", "PEM certificate chain: the control API serves HTTPS (with --control-tls-key)",
        [](std::string_view v, options& o) {
          o.control_tls.cert_file = std::string(v);

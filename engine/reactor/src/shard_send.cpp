@@ -67,7 +67,7 @@ void shard::flush_sends() {
 }
 
 void shard::submit_send(connection& c, std::uint32_t idx) {
-  if (c.tls) {
+  if (c.tls && !c.tls->ktls) {
     submit_tls_send(c, idx);
     return;
   }
@@ -108,7 +108,7 @@ void shard::on_send(std::uint32_t idx, int res) {
   connection& c = *conns_[idx];
   c.send_inflight = false;
   if (res > 0) {
-    if (c.tls)
+    if (c.tls && !c.tls->ktls)
       tls_complete(c, idx, std::size_t(res));
     else
       complete_bytes(c, idx, std::size_t(res));

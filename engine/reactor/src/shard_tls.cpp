@@ -92,6 +92,7 @@ void shard::start_tls(std::uint32_t idx, const tls_endpoint& endpoint) {
   c.tls->handshake_timer =
       timers_.add(monotonic_ns() + endpoint.handshake_timeout_ns, deadline{this, idx, c.generation});
   c.tls->log_peer = endpoint.log_peers;
+  c.tls->ktls_wanted = endpoint.ktls_tx;
 }
 
 void shard::on_handshake_timeout(std::uint32_t idx, std::uint32_t generation) {
@@ -234,6 +235,19 @@ void shard::submit_tls_send(connection& c, std::uint32_t idx) {
   if (t.sending_done == t.sending.size()) {
     t.sending.clear();
     t.sending_done = 0;
+    // Everything the session produced is written and no frame is half encrypted: the kernel can take
+    // over the records from here, sequence number and all.
+    if (t.ktls_wanted && t.session->handshake_done() && t.session->output().empty() &&
+        t.encrypted_frames == 0 && t.encrypted_head == 0) {
+      t.ktls_wanted = false;
+      if (t.session->enable_ktls_tx(c.fd) == 0) {
+        t.ktls = true;
+        ++stats_.tls_ktls;
+        std::vector<char>().swap(t.sending);
+        if (!c.queue.empty()) submit_send(c, idx);
+        return;
+      }
+    }
     if (t.session->handshake_done()) {
       std::vector<char>& out = t.session->output();
       if (out.capacity() == 0 && !tls_spare_.empty()) {
@@ -296,7 +310,9 @@ void shard::tls_complete(connection& c, std::uint32_t idx, std::size_t n) {
 }
 
 bool shard::tls_close_notify(connection& c, std::uint32_t idx) {
-  if (!c.tls || !c.tls->session || c.tls->close_notify_sent || !c.tls->session->handshake_done())
+  // Under kTLS the alert would need a control message of its own: such a connection ends with a FIN.
+  if (!c.tls || !c.tls->session || c.tls->close_notify_sent || !c.tls->session->handshake_done() ||
+      c.tls->ktls)
     return false;
   c.tls->close_notify_sent = true;
   c.tls->session->shutdown();

@@ -2,6 +2,8 @@
 // session's output vector, so no bytes sit in OpenSSL's BIO buffers and no socket is touched.
 #include "herald/tls/session.hpp"
 
+#include <linux/tls.h>
+#include <netinet/tcp.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -9,7 +11,9 @@
 #include <openssl/hmac.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace herald::tls {
@@ -98,9 +102,14 @@ bool any_of(int reason, std::initializer_list<int> reasons) {
 
 struct session::sealer {
   EVP_CIPHER_CTX* ctx = nullptr;
+  unsigned char key[32] = {};
+  std::size_t key_len = 0;
   unsigned char iv[12] = {};
   std::uint64_t sequence = 0;
-  ~sealer() { EVP_CIPHER_CTX_free(ctx); }
+  ~sealer() {
+    EVP_CIPHER_CTX_free(ctx);
+    OPENSSL_cleanse(key, sizeof key);
+  }
 };
 
 // The key log is where OpenSSL hands out traffic secrets (the same channel SSLKEYLOGFILE uses); only the
@@ -260,8 +269,11 @@ void session::start_sealing(std::size_t records_already_written) {
     if (s->ctx && expand_label(md, secret, "key", key, key_len) &&
         expand_label(md, secret, "iv", s->iv, 12) &&
         EVP_EncryptInit_ex(s->ctx, aes128 ? EVP_aes_128_gcm() : EVP_aes_256_gcm(), nullptr, key, nullptr) ==
-            1)
+            1) {
+      std::memcpy(s->key, key, key_len);
+      s->key_len = key_len;
       sealer_ = std::move(s);
+    }
     OPENSSL_cleanse(key, sizeof key);
   }
   OPENSSL_cleanse(secret.data(), secret.size());
@@ -338,6 +350,37 @@ bool session::write(std::string_view plaintext) {
     return true;
   classify(0);
   return false;
+}
+
+int session::enable_ktls_tx(int fd) {
+  if (!sealer_ || !out_.empty()) return -ENOTSUP;
+  const sealer& s = *sealer_;
+  if (::setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof "tls") != 0) return -errno;
+  unsigned char sequence[8];
+  for (int i = 0; i < 8; ++i) sequence[i] = static_cast<unsigned char>(s.sequence >> (56 - 8 * i));
+  // For TLS 1.3 the kernel's nonce is salt (4) || iv (8) XOR the sequence, as RFC 8446 §5.3 builds it.
+  auto install = [&](auto& info, int cipher) {
+    info.info.version = TLS_1_3_VERSION;
+    info.info.cipher_type = static_cast<__u16>(cipher);
+    std::memcpy(info.key, s.key, sizeof info.key);
+    std::memcpy(info.salt, s.iv, 4);
+    std::memcpy(info.iv, s.iv + 4, 8);
+    std::memcpy(info.rec_seq, sequence, 8);
+    const int rc = ::setsockopt(fd, SOL_TLS, TLS_TX, &info, sizeof info);
+    const int err = errno;
+    OPENSSL_cleanse(&info, sizeof info);
+    return rc == 0 ? 0 : -err;
+  };
+  int rc;
+  if (s.key_len == 16) {
+    tls12_crypto_info_aes_gcm_128 info{};
+    rc = install(info, TLS_CIPHER_AES_GCM_128);
+  } else {
+    tls12_crypto_info_aes_gcm_256 info{};
+    rc = install(info, TLS_CIPHER_AES_GCM_256);
+  }
+  if (rc == 0) ktls_tx_ = true;
+  return rc;
 }
 
 void session::shutdown() {

@@ -21,6 +21,7 @@ struct options {
   std::string advertise_msrps;        // empty: the msrps address with its bound port
   tls::context_settings tls;          // --tls-cert, --tls-key, --tls-ca, --tls-verify-peer
   std::uint64_t tls_handshake_timeout_ns = 10'000'000'000ULL;
+  bool tls_ktls = true;  // --tls-ktls auto (default) or off: kernel TLS transmit where its self-test passes
   tls::context_settings control_tls;  // --control-tls-cert/--control-tls-key: HTTPS control API
   host_port control{"127.0.0.1", 8780};
   std::string advertise;  // empty: the MSRP address with its bound port

@@ -115,6 +115,7 @@ struct loop_stats {
   std::uint64_t tls_plaintext_bytes = 0;
   std::uint64_t tls_ciphertext_bytes = 0;
   std::uint64_t tls_open = 0;  // TLS connections now open, handshaking or not
+  std::uint64_t tls_ktls = 0;  // connections whose records the kernel seals (kTLS transmit)
 
   double avg_iovecs_per_send() const {
     return sends_submitted ? double(send_iovecs) / double(sends_submitted) : 0.0;

@@ -79,6 +79,12 @@ class session {
   // record[5 + n, 5 + n + 17) is free: seals it in place and appends the whole record to output().
   bool seal(char* record, std::size_t n, std::uint8_t content_type = 23);
 
+  // Kernel TLS for transmit: hands the sealer's key, IV and next sequence number to the kernel (TCP_ULP
+  // "tls", then SOL_TLS TLS_TX) so plaintext written to fd leaves as records the kernel seals. Only once
+  // everything this session produced has been written to fd. 0, or -errno (-ENOTSUP without a sealer).
+  int enable_ktls_tx(int fd);
+  bool ktls_tx() const { return ktls_tx_; }
+
   // Ciphertext produced and not yet taken, in order. The reactor swaps it with an empty vector to send it.
   std::vector<char>& output() { return out_; }
   // Bytes of ciphertext produced since the session began (the position frames are matched against).
@@ -106,6 +112,7 @@ class session {
   std::string detail_;
   bool done_ = false;
   bool server_ = false;
+  bool ktls_tx_ = false;
   std::string traffic_secret_;  // SERVER_TRAFFIC_SECRET_0 from the key log, until the sealer takes it
   std::unique_ptr<sealer> sealer_;
 };
@@ -113,5 +120,10 @@ class session {
 // Whether the kernel takes TLS offload here (setsockopt TCP_ULP "tls" on a connected TCP socket):
 // 0 if it does, else -errno (ENOENT where the tls module is absent, as on the CI machine).
 int probe_ktls();
+
+// A TLS 1.3 connection over loopback with kTLS transmit on the server side, checked end to end by an
+// OpenSSL client: 0 if the kernel's records decrypt to what was written, else -errno (-EPROTO if they
+// did not). heraldd uses kTLS only where this passes.
+int ktls_self_test(const context& server);
 
 }  // namespace herald::tls
