@@ -86,6 +86,7 @@ struct tls_state {
   std::uint64_t handshake_timer = 0;
   bool close_notify_sent = false;
   bool log_peer = false;
+  bool failed = false;       // tls_fail ran: counted once, input ignored until the close
   bool ktls_wanted = false;  // the endpoint allows kTLS and it has not been tried yet
   bool ktls = false;         // the kernel seals this connection's records: the plaintext send path applies
   bool ciphertext_pending() const { return sending_done < sending.size() || !session->output().empty(); }

@@ -106,6 +106,9 @@ void shard::on_handshake_timeout(std::uint32_t idx, std::uint32_t generation) {
 
 void shard::tls_fail(std::uint32_t idx, tls::failure why, std::string_view detail) {
   connection& c = *conns_[idx];
+  // Once: bytes, a FIN or the deadline arriving while the alert is still being written are not new failures.
+  if (c.tls && c.tls->failed) return;
+  if (c.tls) c.tls->failed = true;
   ++stats_.tls_failures[static_cast<std::size_t>(why)];
   const std::uint64_t now = monotonic_ns();
   if (now - tls_failures_logged_ns_ > 1'000'000'000ULL) {
@@ -136,6 +139,7 @@ void shard::tls_fail(std::uint32_t idx, tls::failure why, std::string_view detai
 
 void shard::tls_receive(connection& c, std::uint32_t idx, std::string_view ciphertext) {
   detail::tls_state& t = *c.tls;
+  if (t.failed) return;  // closing once its alert is written; nothing more is read
   tls::session& s = *t.session;
   const std::uint32_t generation = c.generation;
   s.feed(ciphertext);
