@@ -19,20 +19,10 @@ using namespace herald;
 struct fixture {
   std::shared_ptr<tls::context> server, client;
   explicit fixture(client::key_kind kind) {
-    char tmpl[] = "/tmp/herald-bench-tls-XXXXXX";
-    const std::string dir = mkdtemp(tmpl);
-    client::test_pki pki;
-    std::string error;
-    if (!client::make_test_pki(dir, pki, error, kind)) std::abort();
-    tls::context_settings s;
-    s.cert_file = pki.server_cert;
-    s.key_file = pki.server_key;
-    server = tls::context::load(s, error);
-    tls::context_settings c;
-    c.client = true;
-    c.ca_file = pki.ca_cert;
-    c.server_name = "localhost";
-    client = tls::context::load(c, error);
+    const client::test_pki pki = client::make_test_pki_or_die(kind);
+    server = client::server_context(pki);
+    client = client::client_context(pki.ca_cert);
+    if (!server || !client) std::abort();
     // Full handshakes only: no session tickets to resume from.
     SSL_CTX_set_num_tickets(server->raw(), 0);
     SSL_CTX_set_session_cache_mode(server->raw(), SSL_SESS_CACHE_OFF);

@@ -92,17 +92,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = {"--shards", std::to_string(shards), "--transaction-timeout", "60s"};
   std::shared_ptr<herald::tls::context> client_tls;
   if (use_tls) {
-    char tmpl[] = "/tmp/herald-perf-tls-XXXXXX";
-    const std::string dir = mkdtemp(tmpl);
-    client::test_pki pki;
-    std::string error;
-    herald::tls::context_settings cs;
-    cs.client = true;
-    if (!client::make_test_pki(dir, pki, error) || (cs.ca_file = pki.ca_cert, cs.server_name = "localhost",
-                                                    !(client_tls = herald::tls::context::load(cs, error)))) {
-      std::fprintf(stderr, "TLS setup failed: %s\n", error.c_str());
-      return 1;
-    }
+    const client::test_pki pki = client::make_test_pki_or_die();
+    if (!(client_tls = client::client_context(pki.ca_cert))) return 1;
     args.insert(args.end(), {"--msrp", "none", "--msrps", "127.0.0.1:0", "--tls-cert", pki.server_cert,
                              "--tls-key", pki.server_key});
   }

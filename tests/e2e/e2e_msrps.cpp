@@ -13,23 +13,6 @@
 namespace herald::e2e {
 namespace {
 
-struct cpim_view {
-  bool parsed = false;
-  std::string from, to, content_type, body;
-};
-
-cpim_view parse(const received_send& s) {
-  cpim_view v;
-  cpim::message m;
-  if (cpim::parse_final(s.body, m) != cpim::parse_error::ok) return v;
-  v.parsed = true;
-  if (const cpim::address* from = m.from()) v.from = std::string(from->uri);
-  if (const cpim::header* to = m.find(cpim::header_kind::to)) v.to = std::string(to->addr.uri);
-  v.content_type = std::string(m.content_type);
-  v.body = std::string(m.body);
-  return v;
-}
-
 std::string base64(std::string_view in) {
   static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;

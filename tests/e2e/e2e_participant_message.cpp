@@ -12,25 +12,6 @@ namespace herald::e2e {
 using namespace herald::client;
 namespace {
 
-struct cpim_view {
-  bool parsed = false;
-  std::string from, to, content_type, body;
-  std::int64_t datetime = -1;  // epoch seconds of its DateTime, -1 when it has none
-};
-
-cpim_view parse(const received_send& s) {
-  cpim_view v;
-  cpim::message m;
-  if (cpim::parse_final(s.body, m) != cpim::parse_error::ok) return v;
-  v.parsed = true;
-  if (const cpim::address* from = m.from()) v.from = std::string(from->uri);
-  if (const cpim::header* to = m.find(cpim::header_kind::to)) v.to = std::string(to->addr.uri);
-  v.content_type = std::string(m.content_type);
-  v.body = std::string(m.body);
-  if (m.has_datetime) v.datetime = m.datetime;
-  return v;
-}
-
 // A DateTime Herald stamped when it wrapped the message: now, give or take the test's own run time.
 bool stamped_now(std::int64_t datetime) {
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));

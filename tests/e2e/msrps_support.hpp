@@ -37,15 +37,8 @@ inline std::vector<std::string> msrps_args(const client::test_pki& pki, std::vec
 
 inline std::shared_ptr<tls::context> client_ctx(const std::string& ca, const std::string& cert = "",
                                                 const std::string& key = "") {
-  tls::context_settings s;
-  s.client = true;
-  s.ca_file = ca;
-  s.cert_file = cert;
-  s.key_file = key;
-  s.server_name = "localhost";
-  std::string error;
-  auto ctx = tls::context::load(s, error);
-  EXPECT_TRUE(ctx) << error;
+  auto ctx = client::client_context(ca, cert, key);
+  EXPECT_TRUE(ctx);
   return ctx;
 }
 

@@ -85,6 +85,10 @@ void shard::submit_send(connection& c, std::uint32_t idx) {
       skip = 0;
     }
   }
+  submit_iov(c, idx);
+}
+
+void shard::submit_iov(connection& c, std::uint32_t idx) {
   c.msg = msghdr{};
   c.msg.msg_iov = c.iov.data();
   c.msg.msg_iovlen = c.iov.size();

@@ -18,8 +18,6 @@ namespace herald::reactor {
 
 using detail::conn_state;
 using detail::connection;
-using detail::make_tag;
-using detail::op_kind;
 
 namespace {
 constexpr std::size_t record_plaintext_bytes = 16 * 1024;  // TLS's largest record (RFC 8446 §5.1)
@@ -265,19 +263,7 @@ void shard::submit_tls_send(connection& c, std::uint32_t idx) {
     std::swap(t.sending, t.session->output());
   }
   c.iov.assign(1, iovec{t.sending.data() + t.sending_done, t.sending.size() - t.sending_done});
-  c.msg = msghdr{};
-  c.msg.msg_iov = c.iov.data();
-  c.msg.msg_iovlen = 1;
-  io_uring_sqe* sqe = ring_.get_sqe();
-  if (!sqe) {
-    begin_close(idx, close_reason::io_error);
-    return;
-  }
-  io_uring_prep_sendmsg(sqe, c.fd, &c.msg, MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, make_tag(op_kind::send, idx, c.generation));
-  c.send_inflight = true;
-  ++stats_.sends_submitted;
-  ++stats_.send_iovecs;
+  submit_iov(c, idx);
 }
 
 void shard::tls_complete(connection& c, std::uint32_t idx, std::size_t n) {

@@ -3,9 +3,24 @@
 
 #include <poll.h>
 
+#include "herald/cpim/parser.hpp"
+
 namespace herald::e2e {
 
 using namespace herald::client;
+
+cpim_view parse(const received_send& s) {
+  cpim_view v;
+  cpim::message m;
+  if (cpim::parse_final(s.body, m) != cpim::parse_error::ok) return v;
+  v.parsed = true;
+  if (const cpim::address* from = m.from()) v.from = std::string(from->uri);
+  if (const cpim::header* to = m.find(cpim::header_kind::to)) v.to = std::string(to->addr.uri);
+  v.content_type = std::string(m.content_type);
+  v.body = std::string(m.body);
+  if (m.has_datetime) v.datetime = m.datetime;
+  return v;
+}
 
 bool parse_batch_reply(std::string_view body, std::size_t count, std::vector<participant_handle>& out) {
   // Each {"id":…,"address":…,"path":…} in order.

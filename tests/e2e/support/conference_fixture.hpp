@@ -82,6 +82,14 @@ class conference_fixture {
   std::vector<std::unique_ptr<msrp_peer>> peers;
 };
 
+// What a recipient's CPIM body says (RFC 3862), for checking deliveries.
+struct cpim_view {
+  bool parsed = false;
+  std::string from, to, content_type, body;
+  std::int64_t datetime = -1;  // epoch seconds of its DateTime, -1 when it has none
+};
+cpim_view parse(const received_send& s);
+
 // Appends the `count` participants of a participants:batch reply, in order; false if any is missing.
 bool parse_batch_reply(std::string_view body, std::size_t count, std::vector<participant_handle>& out);
 

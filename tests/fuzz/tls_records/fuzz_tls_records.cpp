@@ -19,20 +19,10 @@ namespace {
 struct contexts {
   std::shared_ptr<tls::context> server, client128, client256;
   contexts() {
-    char tmpl[] = "/tmp/herald-fuzz-tls-XXXXXX";
-    client::test_pki pki;
-    std::string error;
-    if (!client::make_test_pki(mkdtemp(tmpl), pki, error)) std::abort();
-    tls::context_settings s;
-    s.cert_file = pki.server_cert;
-    s.key_file = pki.server_key;
-    server = tls::context::load(s, error);
-    tls::context_settings c;
-    c.client = true;
-    c.ca_file = pki.ca_cert;
-    c.server_name = "localhost";
-    client128 = tls::context::load(c, error);
-    client256 = tls::context::load(c, error);
+    const client::test_pki pki = client::make_test_pki_or_die();
+    server = client::server_context(pki);
+    client128 = client::client_context(pki.ca_cert);
+    client256 = client::client_context(pki.ca_cert);
     if (!server || !client128 || !client256) std::abort();
     SSL_CTX_set_ciphersuites(client128->raw(), "TLS_AES_128_GCM_SHA256");
     SSL_CTX_set_ciphersuites(client256->raw(), "TLS_AES_256_GCM_SHA384");

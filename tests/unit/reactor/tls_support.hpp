@@ -15,30 +15,13 @@
 namespace herald::reactor::testing {
 
 inline const client::test_pki& pki() {
-  static client::test_pki p;
-  static bool made = false;
-  if (!made) {
-    char tmpl[] = "/tmp/herald-reactor-tls-XXXXXX";
-    std::string error;
-    EXPECT_TRUE(client::make_test_pki(mkdtemp(tmpl), p, error)) << error;
-    made = true;
-  }
+  static const client::test_pki p = client::make_test_pki_or_die();
   return p;
 }
 
-inline std::shared_ptr<tls::context> load(bool client) {
-  tls::context_settings s;
-  s.client = client;
-  if (client) {
-    s.ca_file = pki().ca_cert;
-    s.server_name = "localhost";
-  } else {
-    s.cert_file = pki().server_cert;
-    s.key_file = pki().server_key;
-  }
-  std::string error;
-  auto ctx = tls::context::load(s, error);
-  EXPECT_TRUE(ctx) << error;
+inline std::shared_ptr<tls::context> load(bool client_side) {
+  auto ctx = client_side ? client::client_context(pki().ca_cert) : client::server_context(pki());
+  EXPECT_TRUE(ctx);
   return ctx;
 }
 

@@ -36,30 +36,17 @@ inline const client::test_pki& pki(client::key_kind kind = client::key_kind::ecd
 
 inline std::shared_ptr<context> server_context(bool verify_peer = false,
                                                client::key_kind kind = client::key_kind::ecdsa_p256) {
-  context_settings s;
-  s.cert_file = pki(kind).server_cert;
-  s.key_file = pki(kind).server_key;
-  if (verify_peer) {
-    s.ca_file = pki().ca_cert;
-    s.verify_peer = true;
-  }
-  std::string error;
-  auto ctx = context::load(s, error);
-  EXPECT_TRUE(ctx) << error;
+  client::test_pki p = pki(kind);
+  p.ca_cert = pki().ca_cert;  // client certificates come from the ECDSA PKI
+  auto ctx = client::server_context(p, verify_peer);
+  EXPECT_TRUE(ctx);
   return ctx;
 }
 
 inline std::shared_ptr<context> client_context(const std::string& cert = "", const std::string& key = "",
                                                const std::string& ca = pki().ca_cert) {
-  context_settings s;
-  s.client = true;
-  s.cert_file = cert;
-  s.key_file = key;
-  s.ca_file = ca;
-  s.server_name = "localhost";
-  std::string error;
-  auto ctx = context::load(s, error);
-  EXPECT_TRUE(ctx) << error;
+  auto ctx = client::client_context(ca, cert, key);
+  EXPECT_TRUE(ctx);
   return ctx;
 }
 

@@ -5,8 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <stdlib.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "herald/tls/context.hpp"
@@ -127,6 +129,46 @@ bool make_test_pki(const std::string& dir, test_pki& out, std::string& error, ke
              out.stranger_client_cert, out.stranger_client_key))
     return failed("stranger certificate");
   return true;
+}
+
+test_pki make_test_pki_or_die(key_kind server_key) {
+  char tmpl[] = "/tmp/herald-pki-XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  test_pki pki;
+  std::string error;
+  if (!dir || !make_test_pki(dir, pki, error, server_key)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    std::abort();
+  }
+  return pki;
+}
+
+std::shared_ptr<tls::context> server_context(const test_pki& pki, bool verify_peer) {
+  tls::context_settings s;
+  s.cert_file = pki.server_cert;
+  s.key_file = pki.server_key;
+  if (verify_peer) {
+    s.ca_file = pki.ca_cert;
+    s.verify_peer = true;
+  }
+  std::string error;
+  auto ctx = tls::context::load(s, error);
+  if (!ctx) std::fprintf(stderr, "server context: %s\n", error.c_str());
+  return ctx;
+}
+
+std::shared_ptr<tls::context> client_context(const std::string& ca, const std::string& cert,
+                                             const std::string& key) {
+  tls::context_settings s;
+  s.client = true;
+  s.ca_file = ca;
+  s.cert_file = cert;
+  s.key_file = key;
+  s.server_name = "localhost";
+  std::string error;
+  auto ctx = tls::context::load(s, error);
+  if (!ctx) std::fprintf(stderr, "client context: %s\n", error.c_str());
+  return ctx;
 }
 
 }  // namespace herald::client

@@ -148,6 +148,8 @@ class shard {
   void finalize(std::uint32_t index);
   void flush_sends();
   void submit_send(detail::connection& c, std::uint32_t index);
+  // The one sendmsg in flight for c.iov (plaintext frames or a TLS batch's ciphertext).
+  void submit_iov(detail::connection& c, std::uint32_t index);
   void complete_bytes(detail::connection& c, std::uint32_t index, std::size_t n);
   void after_batch();
   // TLS (shard_tls.cpp).
