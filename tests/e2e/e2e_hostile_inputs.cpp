@@ -667,14 +667,24 @@ INSTANTIATE_TEST_SUITE_P(Table, ApiHostile, ::testing::ValuesIn(api_cases()),
 enum class via { fresh, owner };
 
 struct msrp_case {
-  msrp_case(std::string n, via v, std::string r, std::string t, int s, fate f = fate::kept)
-      : name(std::move(n)), conn(v), raw(std::move(r)), tid(std::move(t)), status(s), after(f) {}
+  msrp_case(std::string n, via v, std::string r, std::string t, int s, fate f = fate::kept,
+            bool may_be_silent = false)
+      : name(std::move(n)),
+        conn(v),
+        raw(std::move(r)),
+        tid(std::move(t)),
+        status(s),
+        after(f),
+        silent_ok(may_be_silent) {}
   std::string name;
   via conn = via::fresh;
   std::string raw;  // {victim} {victim_from} {nosuch} {peer} expand at run time
   std::string tid;  // the transaction whose response is looked for
   int status = 0;   // 0: no response at all
   fate after = fate::kept;
+  // The answer (status) may also be missing: which limit a huge message hits first (the parser's chunk
+  // limit, answered, or the connection's input limit, not) depends on how the kernel split its bytes.
+  bool silent_ok = false;
 };
 void PrintTo(const msrp_case& c, std::ostream* os) {
   *os << c.name;
@@ -719,10 +729,11 @@ const std::vector<msrp_case>& msrp_cases() {
         {"HttpRequestOnMsrpPort", via::fresh, "GET / HTTP/1.1\r\nHost: herald\r\n\r\n", "", 0, fate::closed},
         {"MegabyteLineWithoutCrlf", via::fresh, "MSRP long1234 SEND\r\nTo-Path: " + std::string(1 << 20, 'a'),
          "long1234", 0, fate::closed},
-        // A 1 MiB chunk is far past the 64 KiB chunk limit plus what a connection may buffer: it is cut off.
+        // A 1 MiB chunk is far past the 64 KiB chunk limit plus what a connection may buffer: it is cut off,
+        // answered 413 if the parser saw the chunk limit pass before the input limit closed the connection.
         {"MebibyteChunk", via::fresh,
-         send_with_body("huge1234", std::string(1 << 20, 'x'), "Content-Type: text/plain\r\n"), "huge1234", 0,
-         fate::closed},
+         send_with_body("huge1234", std::string(1 << 20, 'x'), "Content-Type: text/plain\r\n"), "huge1234",
+         413, fate::closed, true},
         // A bodiless request whose end-line names another transaction (§7.1): its tid and paths were read,
         // so it is answered, but where it ends cannot be trusted, so the connection goes too.
         {"EndLineWithForeignTid", via::fresh, "MSRP ftid1234 SEND\r\n" + paths() + "-------other999$\r\n",
@@ -887,6 +898,7 @@ TEST_P(MsrpHostile, AnsweredExactlyAndTheDaemonKeepsServing) {
   std::vector<int> answers;
   for (const auto& r : p->responses)
     if (r.transaction_id == c.tid) answers.push_back(r.status);
+  if (c.silent_ok && answers.empty()) return;
   EXPECT_EQ(answers, c.status == 0 ? std::vector<int>{} : std::vector<int>{c.status});
 }
 
