@@ -191,7 +191,7 @@ bool shard::output_pending(const connection& c) const {
   return !c.queue.empty() || (c.tls && c.tls->session && c.tls->ciphertext_pending());
 }
 
-void shard::tls_encrypt(connection& c) {
+bool shard::tls_encrypt(connection& c) {
   detail::tls_state& t = *c.tls;
   tls::session& s = *t.session;
   // Plaintext is staged where the record's payload goes, so the sealer encrypts it in place.
@@ -229,7 +229,7 @@ void shard::tls_encrypt(connection& c) {
   seal();
   t.encrypted_frames = i;
   t.encrypted_head = offset;
-  (void)ok;  // a memory-BIO write cannot fail short of allocation failure; the record layer would say so
+  return ok;
 }
 
 void shard::submit_tls_send(connection& c, std::uint32_t idx) {
@@ -257,7 +257,11 @@ void shard::submit_tls_send(connection& c, std::uint32_t idx) {
         tls_spare_.pop_back();
       }
       out.reserve(batch_ciphertext_bytes);
-      tls_encrypt(c);
+      // A record that could not be sealed would leave its frames counted as written: the connection ends.
+      if (!tls_encrypt(c)) {
+        tls_fail(idx, tls::failure::other, t.session->failure_detail());
+        return;
+      }
     }
     if (t.session->output().empty()) return;
     std::swap(t.sending, t.session->output());

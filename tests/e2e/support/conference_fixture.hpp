@@ -89,6 +89,8 @@ struct cpim_view {
   std::int64_t datetime = -1;  // epoch seconds of its DateTime, -1 when it has none
 };
 cpim_view parse(const received_send& s);
+// RFC 4648 base64, for the API's body_base64.
+std::string base64(std::string_view in);
 
 // Appends the `count` participants of a participants:batch reply, in order; false if any is missing.
 bool parse_batch_reply(std::string_view body, std::size_t count, std::vector<participant_handle>& out);

@@ -70,8 +70,8 @@ inline bool pump(shard& s, const std::function<bool()>& pred, int timeout_ms = 5
 
 // A loopback client of the shard's listener on port (SO_RCVBUF set before connecting when rcvbuf > 0),
 // and the shard's ref for it once the loop has accepted it.
-inline std::pair<int, connection_ref> accept_client(shard& s, recording_handler& h, std::uint16_t port,
-                                                    int rcvbuf = 0) {
+// A blocking loopback client socket connected to port (SO_RCVBUF set first when rcvbuf > 0).
+inline int connect_loopback(std::uint16_t port, int rcvbuf = 0) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   sockaddr_in a{};
@@ -79,6 +79,12 @@ inline std::pair<int, connection_ref> accept_client(shard& s, recording_handler&
   a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  return fd;
+}
+
+inline std::pair<int, connection_ref> accept_client(shard& s, recording_handler& h, std::uint16_t port,
+                                                    int rcvbuf = 0) {
+  const int fd = connect_loopback(port, rcvbuf);
   const std::size_t before = h.opened.size();
   EXPECT_TRUE(pump(s, [&] { return h.opened.size() > before; }));
   return {fd, h.opened.back()};

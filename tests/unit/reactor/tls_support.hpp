@@ -35,13 +35,7 @@ struct tls_client {
 
   tls_client(const tls::context& ctx, std::uint16_t port, int rcvbuf = 0)
       : session(ctx, tls::session::role::client) {
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    fd = connect_loopback(port, rcvbuf);
     session.handshake();
     flush();
   }

@@ -155,7 +155,7 @@ class shard {
   // TLS (shard_tls.cpp).
   void start_tls(std::uint32_t index, const tls_endpoint& endpoint);
   void tls_receive(detail::connection& c, std::uint32_t index, std::string_view ciphertext);
-  void tls_encrypt(detail::connection& c);
+  bool tls_encrypt(detail::connection& c);  // false if a record could not be sealed
   void submit_tls_send(detail::connection& c, std::uint32_t index);
   void tls_complete(detail::connection& c, std::uint32_t index, std::size_t n);
   void tls_fail(std::uint32_t index, tls::failure why, std::string_view detail);
